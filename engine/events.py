@@ -1,0 +1,376 @@
+"""Everything the engine tells the world, as frozen dataclasses with an exact JSON round trip.
+
+One ordered stream feeds the screen, the headless printer, the recording and the report.
+Compatibility rule: a new field always has a default, and decoding ignores fields it does
+not know, so old recordings stay readable and new ones open in old versions.
+``t`` is demo-clock seconds since the engine started; ``wall`` is Unix time for humans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, TypeVar
+
+import msgspec
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    t: float = 0.0
+    wall: float = 0.0
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+E = TypeVar("E", bound=type[Event])
+
+
+def _event(cls: E) -> E:
+    if cls.kind in EVENT_TYPES:
+        raise TypeError(f"duplicate event kind {cls.kind}")
+    EVENT_TYPES[cls.kind] = cls
+    return cls
+
+
+EventSink = Callable[[Event], None]
+"""Sinks are called synchronously on the engine's loop and must not block: append and return."""
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class CloudInfo:
+    """What the screen needs to lay out a cloud before anything happens."""
+
+    name: str
+    label: str
+    region: str = ""
+    provider: str = "sim"
+    nodes: int = 3
+    steps: tuple[str, ...] = ()
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(Event):
+    kind: ClassVar[str] = "run_started"
+    run_id: str
+    demo: str
+    simulated: bool
+    speed: float = 1.0
+    seed: int | None = None
+    clouds: tuple[CloudInfo, ...] = ()
+    run_dir: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class RunFinished(Event):
+    """Every cloud worker has stopped (joined, failed or cancelled); chaos may still follow."""
+
+    kind: ClassVar[str] = "run_finished"
+    joined: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class Notice(Event):
+    """A line for the presenter that belongs to no step (warnings, command refusals)."""
+
+    kind: ClassVar[str] = "notice"
+    level: str = "info"  # info | warning | error
+    message: str
+    cloud: str | None = None
+
+
+# --- one cloud's plan ------------------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class CloudStarted(Event):
+    kind: ClassVar[str] = "cloud_started"
+    cloud: str
+    from_step: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class StepStarted(Event):
+    kind: ClassVar[str] = "step_started"
+    cloud: str
+    step: str
+    attempt: int = 1
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class StepProgress(Event):
+    kind: ClassVar[str] = "step_progress"
+    cloud: str
+    step: str
+    message: str = ""
+    done: int | None = None
+    total: int | None = None
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class StepRetrying(Event):
+    kind: ClassVar[str] = "step_retrying"
+    cloud: str
+    step: str
+    attempt: int
+    error: str
+    delay_s: float
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class StepFinished(Event):
+    kind: ClassVar[str] = "step_finished"
+    cloud: str
+    step: str
+    duration_s: float
+    skipped: bool = False
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class StepFailed(Event):
+    kind: ClassVar[str] = "step_failed"
+    cloud: str
+    step: str
+    error: str
+    duration_s: float
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class CloudJoined(Event):
+    kind: ClassVar[str] = "cloud_joined"
+    cloud: str
+    time_to_join_s: float
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class CloudCancelled(Event):
+    kind: ClassVar[str] = "cloud_cancelled"
+    cloud: str
+    step: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class LogLines(Event):
+    """A batch of log lines from one cloud; batched so floods stay cheap to carry and draw."""
+
+    kind: ClassVar[str] = "log_lines"
+    cloud: str
+    lines: tuple[str, ...]
+    level: str = "info"
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class ResourceRecorded(Event):
+    """A cloud resource exists and is in the run's ledger (so teardown will find it)."""
+
+    kind: ClassVar[str] = "resource_recorded"
+    cloud: str
+    resource_type: str
+    resource_id: str
+    name: str = ""
+    step: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class ResourceDeleted(Event):
+    kind: ClassVar[str] = "resource_deleted"
+    cloud: str
+    resource_type: str
+    resource_id: str
+    name: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class TeardownStarted(Event):
+    kind: ClassVar[str] = "teardown_started"
+    cloud: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class TeardownFinished(Event):
+    """``leftovers`` names what could not be deleted, one line each (empty = clean)."""
+
+    kind: ClassVar[str] = "teardown_finished"
+    cloud: str
+    leftovers: tuple[str, ...] = ()
+
+
+# --- the CockroachDB cluster -----------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class NodeObserved(Event):
+    """The cluster's view of one node, published when it changes (and on every reconnect).
+
+    ``node`` is ``cloud/node-N``; ``liveness`` is one of live, suspect, dead, draining,
+    decommissioning, decommissioned, as ``cockroach node status`` and the DB Console say.
+    """
+
+    kind: ClassVar[str] = "node_observed"
+    node: str
+    cloud: str
+    liveness: str
+    node_id: int | None = None
+    address: str = ""
+    locality: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class ProbeObserved(Event):
+    """A direct HTTP probe of one node: ready, not_ready or down; independent of the cluster."""
+
+    kind: ClassVar[str] = "probe_observed"
+    node: str
+    cloud: str
+    status: str
+    detail: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class ClusterHealthObserved(Event):
+    kind: ClassVar[str] = "cluster_health"
+    ranges: int = 0
+    under_replicated: int = 0
+    unavailable: int = 0
+    replicas: int = 0
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class WorkloadSample(Event):
+    """One second of the kv workload, the figures ``cockroach workload kv`` prints."""
+
+    kind: ClassVar[str] = "workload_sample"
+    ops_per_s: float
+    errors_total: int = 0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class MonitorStatus(Event):
+    """How the cluster monitor itself is doing: connected, reconnecting or down."""
+
+    kind: ClassVar[str] = "monitor_status"
+    state: str
+    address: str = ""
+    message: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class SettingApplied(Event):
+    kind: ClassVar[str] = "setting_applied"
+    name: str
+    value: str
+    ok: bool = True
+    message: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class PodObserved(Event):
+    """A CockroachDB pod as Kubernetes reports it (phase, restarts, host node)."""
+
+    kind: ClassVar[str] = "pod_observed"
+    cloud: str
+    pod: str
+    phase: str
+    restarts: int = 0
+    host: str = ""
+    ready: bool = False
+
+
+# --- chaos -----------------------------------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class KillIssued(Event):
+    """Published before the kill is carried out, so the screen shows it at once."""
+
+    kind: ClassVar[str] = "kill_issued"
+    target: str
+    target_kind: str  # node | server | cloud
+    nodes: tuple[str, ...] = ()
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class KillFailed(Event):
+    kind: ClassVar[str] = "kill_failed"
+    target: str
+    error: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class ReviveIssued(Event):
+    kind: ClassVar[str] = "revive_issued"
+    target: str
+    target_kind: str
+    nodes: tuple[str, ...] = ()
+
+
+# --- encoding --------------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    data: dict[str, Any] = {"kind": event.kind}
+    data.update(msgspec.to_builtins(event))
+    return data
+
+
+def encode(event: Event) -> bytes:
+    """One JSON object (no newline); floats round-trip exactly."""
+    return _encoder.encode(to_dict(event))
+
+
+def from_dict(data: dict[str, Any]) -> Event | None:
+    """Rebuild an event; unknown kinds give ``None`` so newer recordings still replay."""
+    cls = EVENT_TYPES.get(str(data.get("kind", "")))
+    if cls is None:
+        return None
+    return msgspec.convert(data, cls)
+
+
+def decode(line: bytes | str) -> Event | None:
+    data = _decoder.decode(line)
+    if not isinstance(data, dict):
+        raise ValueError("an event must be a JSON object")
+    return from_dict(data)
+
+
+def stamped(event: Event, t: float, wall: float) -> Event:
+    """The same event with its times set; events are built without times and stamped once."""
+    return replace(event, t=t, wall=wall)

@@ -1,0 +1,78 @@
+"""Where a run keeps its files: ``<state dir>/runs/<run id>/``.
+
+The state dir is ``--state-dir``, else ``$CROSSROOM_STATE_DIR``, else
+``$XDG_STATE_HOME/crossroom``, else ``~/.local/state/crossroom``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
+
+
+def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
+    if override:
+        return Path(override).expanduser()
+    env = os.environ.get("CROSSROOM_STATE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    return base / "crossroom"
+
+
+def new_run_id(prefix: str) -> str:
+    """``xr-20261127-051200-a1b2``: sortable, unique, and a valid name in every cloud."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return f"{prefix}-{stamp}-{secrets.token_hex(2)}"
+
+
+def valid_run_id(run_id: str) -> bool:
+    return bool(_RUN_ID.match(run_id))
+
+
+@dataclass(frozen=True)
+class RunDir:
+    root: Path
+
+    @classmethod
+    def create(cls, base: Path, run_id: str) -> RunDir:
+        root = base / "runs" / run_id
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cls(root)
+
+    @classmethod
+    def existing(cls, base: Path, run_id: str) -> RunDir:
+        root = base / "runs" / run_id
+        if not root.is_dir():
+            raise FileNotFoundError(f"no run {run_id} under {base / 'runs'}")
+        return cls(root)
+
+    @property
+    def run_id(self) -> str:
+        return self.root.name
+
+    @property
+    def events(self) -> Path:
+        return self.root / "events.jsonl"
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / "ledger.jsonl"
+
+    @property
+    def config_copy(self) -> Path:
+        """The demo file the run used, so ``teardown --run`` can reach the same clouds."""
+        return self.root / "demo.yaml"
+
+    def cloud_dir(self, cloud: str) -> Path:
+        """Private per-cloud files (keys, user data, full log); created 0700."""
+        path = self.root / "clouds" / cloud
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path

@@ -1,0 +1,394 @@
+"""The room's state as a pure fold of events: ``apply(state, event) -> state``.
+
+The screen, the headless printer, replay, the report and the engine itself (the join
+step reads which nodes are live) all fold the same events with this one function.
+Everything is frozen; mappings are rebuilt on change and never mutated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from engine import events as ev
+
+LOG_TAIL = 8
+"""Log lines a cloud keeps in state (panes show the tail; the full log is on disk)."""
+WORKLOAD_HISTORY = 120
+"""Seconds of ops/s kept for the sparkline."""
+
+EMPTY: Mapping[str, object] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class StepState:
+    name: str
+    status: str = "pending"  # pending | running | done | failed | cancelled | skipped
+    started_t: float | None = None
+    duration_s: float | None = None
+    attempt: int = 0
+    message: str = ""
+    done: int | None = None
+    total: int | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class CloudState:
+    name: str
+    label: str
+    region: str = ""
+    provider: str = "sim"
+    expected_nodes: int = 3
+    status: str = "idle"  # idle | running | joined | failed | cancelled | tearing_down | torn_down
+    steps: tuple[StepState, ...] = ()
+    started_t: float | None = None
+    ended_t: float | None = None
+    time_to_join_s: float | None = None
+    error: str = ""
+    log_tail: tuple[str, ...] = ()
+    log_count: int = 0
+    resources: int = 0
+    leftovers: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> StepState | None:
+        """The running step, else the failed one, else ``None``."""
+        for s in self.steps:
+            if s.status == "running":
+                return s
+        for s in self.steps:
+            if s.status in ("failed", "cancelled"):
+                return s
+        return None
+
+    def step(self, name: str) -> StepState | None:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        return None
+
+
+@dataclass(frozen=True)
+class NodeState:
+    node: str
+    cloud: str
+    liveness: str = "joining"  # as NodeObserved, plus "joining" before the cluster sees it
+    since_t: float = 0.0
+    node_id: int | None = None
+    address: str = ""
+    probe: str = ""
+    probe_since_t: float = 0.0
+    killed_t: float | None = None
+    """Set by a kill, cleared by a revive: the screen shows it before the cluster reacts."""
+
+
+@dataclass(frozen=True)
+class KillRecord:
+    target: str
+    target_kind: str
+    at_t: float
+    nodes: tuple[str, ...] = ()
+    probe_down_t: float | None = None
+    suspect_t: float | None = None
+    dead_t: float | None = None
+    healed_t: float | None = None
+    degraded: bool = False
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Health:
+    ranges: int = 0
+    under_replicated: int = 0
+    unavailable: int = 0
+    replicas: int = 0
+
+
+@dataclass(frozen=True)
+class Workload:
+    ops_per_s: float = 0.0
+    errors_total: int = 0
+    p50_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    history: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoomState:
+    run_id: str = ""
+    demo: str = ""
+    simulated: bool = False
+    speed: float = 1.0
+    run_dir: str = ""
+    started_wall: float | None = None
+    t: float = 0.0
+    cloud_order: tuple[str, ...] = ()
+    clouds: Mapping[str, CloudState] = field(default_factory=lambda: MappingProxyType({}))
+    nodes: Mapping[str, NodeState] = field(default_factory=lambda: MappingProxyType({}))
+    health: Health = Health()
+    workload: Workload = Workload()
+    monitor: str = ""
+    monitor_address: str = ""
+    kills: tuple[KillRecord, ...] = ()
+    notices: tuple[ev.Notice, ...] = ()
+    settings: tuple[ev.SettingApplied, ...] = ()
+    finished: bool = False
+
+    def cloud_list(self) -> list[CloudState]:
+        return [self.clouds[n] for n in self.cloud_order]
+
+    def nodes_of(self, cloud: str) -> list[NodeState]:
+        return sorted(
+            (n for n in self.nodes.values() if n.cloud == cloud), key=lambda n: _node_key(n.node)
+        )
+
+    def count(self, liveness: str) -> int:
+        return sum(1 for n in self.nodes.values() if n.liveness == liveness)
+
+
+def _node_key(node: str) -> tuple[str, int]:
+    head, _, tail = node.rpartition("-")
+    return (head, int(tail)) if tail.isdigit() else (node, 0)
+
+
+def _put(
+    mapping: Mapping[str, CloudState], key: str, value: CloudState
+) -> Mapping[str, CloudState]:
+    new = dict(mapping)
+    new[key] = value
+    return MappingProxyType(new)
+
+
+def _put_node(
+    mapping: Mapping[str, NodeState], key: str, value: NodeState
+) -> Mapping[str, NodeState]:
+    new = dict(mapping)
+    new[key] = value
+    return MappingProxyType(new)
+
+
+def _with_step(cloud: CloudState, name: str, **changes: object) -> CloudState:
+    steps = tuple(replace(s, **changes) if s.name == name else s for s in cloud.steps)  # type: ignore[arg-type]
+    if all(s.name != name for s in cloud.steps):
+        steps = (*cloud.steps, replace(StepState(name), **changes))  # type: ignore[arg-type]
+    return replace(cloud, steps=steps)
+
+
+def _update_cloud(state: RoomState, name: str, cloud: CloudState) -> RoomState:
+    return replace(state, clouds=_put(state.clouds, name, cloud))
+
+
+def _fold_cloud(state: RoomState, e: ev.Event) -> RoomState:
+    name = getattr(e, "cloud", None)
+    if not isinstance(name, str) or name not in state.clouds:
+        return state
+    c = state.clouds[name]
+    if isinstance(e, ev.CloudStarted):
+        steps = c.steps
+        if e.from_step:
+            reached = False
+            new_steps = []
+            for s in steps:
+                reached = reached or s.name == e.from_step
+                new_steps.append(StepState(s.name) if reached else s)
+            steps = tuple(new_steps)
+        else:
+            steps = tuple(StepState(s.name) for s in steps)
+        c = replace(
+            c,
+            status="running",
+            steps=steps,
+            started_t=c.started_t if e.from_step and c.started_t is not None else e.t,
+            ended_t=None,
+            error="",
+            time_to_join_s=None,
+        )
+    elif isinstance(e, ev.StepStarted):
+        c = _with_step(
+            c, e.step, status="running", started_t=e.t, attempt=e.attempt, message="", error=""
+        )
+    elif isinstance(e, ev.StepProgress):
+        c = _with_step(c, e.step, message=e.message, done=e.done, total=e.total)
+    elif isinstance(e, ev.StepRetrying):
+        c = _with_step(c, e.step, attempt=e.attempt, message=f"retrying: {e.error}")
+    elif isinstance(e, ev.StepFinished):
+        c = _with_step(
+            c, e.step, status="skipped" if e.skipped else "done", duration_s=e.duration_s
+        )
+    elif isinstance(e, ev.StepFailed):
+        c = _with_step(c, e.step, status="failed", duration_s=e.duration_s, error=e.error)
+        c = replace(c, status="failed", error=f"{e.step}: {e.error}", ended_t=e.t)
+    elif isinstance(e, ev.CloudJoined):
+        c = replace(c, status="joined", time_to_join_s=e.time_to_join_s, ended_t=e.t)
+    elif isinstance(e, ev.CloudCancelled):
+        if e.step:
+            c = _with_step(c, e.step, status="cancelled")
+        c = replace(c, status="cancelled", ended_t=e.t)
+    elif isinstance(e, ev.LogLines):
+        tail = (*c.log_tail, *e.lines[-LOG_TAIL:])[-LOG_TAIL:]
+        c = replace(c, log_tail=tail, log_count=c.log_count + len(e.lines))
+    elif isinstance(e, ev.ResourceRecorded):
+        c = replace(c, resources=c.resources + 1)
+    elif isinstance(e, ev.ResourceDeleted):
+        c = replace(c, resources=max(0, c.resources - 1))
+    elif isinstance(e, ev.TeardownStarted):
+        c = replace(c, status="tearing_down")
+    elif isinstance(e, ev.TeardownFinished):
+        c = replace(c, status="torn_down", leftovers=e.leftovers)
+    else:
+        return state
+    return _update_cloud(state, name, c)
+
+
+def _fold_node(state: RoomState, e: ev.NodeObserved) -> RoomState:
+    old = state.nodes.get(e.node)
+    if old is None:
+        node = NodeState(
+            node=e.node,
+            cloud=e.cloud,
+            liveness=e.liveness,
+            since_t=e.t,
+            node_id=e.node_id,
+            address=e.address,
+        )
+    else:
+        changed = old.liveness != e.liveness
+        node = replace(
+            old,
+            liveness=e.liveness,
+            since_t=e.t if changed else old.since_t,
+            node_id=e.node_id if e.node_id is not None else old.node_id,
+            address=e.address or old.address,
+            # A node seen live again after a kill has been revived (or restarted by Kubernetes).
+            killed_t=None if changed and e.liveness == "live" else old.killed_t,
+        )
+    kills = tuple(_kill_saw_node(k, e) for k in state.kills)
+    return replace(state, nodes=_put_node(state.nodes, e.node, node), kills=kills)
+
+
+def _kill_saw_node(k: KillRecord, e: ev.NodeObserved) -> KillRecord:
+    if e.node not in k.nodes or e.t < k.at_t:
+        return k
+    if e.liveness == "suspect" and k.suspect_t is None:
+        return replace(k, suspect_t=e.t, degraded=True)
+    if e.liveness == "dead" and k.dead_t is None:
+        return replace(k, dead_t=e.t, suspect_t=k.suspect_t if k.suspect_t is not None else e.t)
+    return k
+
+
+def _kill_saw_health(k: KillRecord, e: ev.ClusterHealthObserved) -> KillRecord:
+    if k.healed_t is not None or e.t < k.at_t:
+        return k
+    if e.under_replicated > 0 or e.unavailable > 0:
+        return replace(k, degraded=True)
+    if k.degraded:
+        return replace(k, healed_t=e.t)
+    return k
+
+
+def _fold_probe(state: RoomState, e: ev.ProbeObserved) -> RoomState:
+    old = state.nodes.get(e.node) or NodeState(node=e.node, cloud=e.cloud, since_t=e.t)
+    if old.probe == e.status:
+        return state
+    node = replace(old, probe=e.status, probe_since_t=e.t)
+    kills = state.kills
+    if e.status == "down":
+        kills = tuple(
+            replace(k, probe_down_t=e.t)
+            if e.node in k.nodes and k.probe_down_t is None and e.t >= k.at_t
+            else k
+            for k in kills
+        )
+    return replace(state, nodes=_put_node(state.nodes, e.node, node), kills=kills)
+
+
+def _fold_kill(state: RoomState, e: ev.KillIssued) -> RoomState:
+    nodes = dict(state.nodes)
+    for name in e.nodes:
+        old = nodes.get(name)
+        if old is not None:
+            nodes[name] = replace(old, killed_t=e.t)
+    record = KillRecord(target=e.target, target_kind=e.target_kind, at_t=e.t, nodes=e.nodes)
+    return replace(state, nodes=MappingProxyType(nodes), kills=(*state.kills, record))
+
+
+def _fold_revive(state: RoomState, e: ev.ReviveIssued) -> RoomState:
+    nodes = dict(state.nodes)
+    for name in e.nodes:
+        old = nodes.get(name)
+        if old is not None:
+            nodes[name] = replace(old, killed_t=None)
+    return replace(state, nodes=MappingProxyType(nodes))
+
+
+def apply(state: RoomState, e: ev.Event) -> RoomState:
+    """Fold one event. Unknown or irrelevant events return ``state`` unchanged (same object)."""
+    if e.t > state.t:
+        state = replace(state, t=e.t)
+    if isinstance(e, ev.RunStarted):
+        clouds = {
+            c.name: CloudState(
+                name=c.name,
+                label=c.label,
+                region=c.region,
+                provider=c.provider,
+                expected_nodes=c.nodes,
+                steps=tuple(StepState(s) for s in c.steps),
+            )
+            for c in e.clouds
+        }
+        return RoomState(
+            run_id=e.run_id,
+            demo=e.demo,
+            simulated=e.simulated,
+            speed=e.speed,
+            run_dir=e.run_dir,
+            started_wall=e.wall,
+            t=e.t,
+            cloud_order=tuple(c.name for c in e.clouds),
+            clouds=MappingProxyType(clouds),
+        )
+    if isinstance(e, ev.NodeObserved):
+        return _fold_node(state, e)
+    if isinstance(e, ev.ProbeObserved):
+        return _fold_probe(state, e)
+    if isinstance(e, ev.ClusterHealthObserved):
+        health = Health(e.ranges, e.under_replicated, e.unavailable, e.replicas)
+        kills = tuple(_kill_saw_health(k, e) for k in state.kills)
+        return replace(state, health=health, kills=kills)
+    if isinstance(e, ev.WorkloadSample):
+        hist = (*state.workload.history, e.ops_per_s)[-WORKLOAD_HISTORY:]
+        w = Workload(e.ops_per_s, e.errors_total, e.p50_ms, e.p95_ms, e.p99_ms, e.max_ms, hist)
+        return replace(state, workload=w)
+    if isinstance(e, ev.MonitorStatus):
+        return replace(state, monitor=e.state, monitor_address=e.address)
+    if isinstance(e, ev.KillIssued):
+        return _fold_kill(state, e)
+    if isinstance(e, ev.KillFailed):
+        kills = tuple(
+            replace(k, error=e.error) if k.target == e.target and not k.error else k
+            for k in state.kills
+        )
+        return replace(state, kills=kills)
+    if isinstance(e, ev.ReviveIssued):
+        return _fold_revive(state, e)
+    if isinstance(e, ev.Notice):
+        return replace(state, notices=(*state.notices, e)[-50:])
+    if isinstance(e, ev.SettingApplied):
+        return replace(state, settings=(*state.settings, e))
+    if isinstance(e, ev.RunFinished):
+        return replace(state, finished=True)
+    if isinstance(e, ev.CloudStarted):
+        state = replace(state, finished=False)
+    return _fold_cloud(state, e)
+
+
+def fold(events: Iterable[ev.Event], state: RoomState | None = None) -> RoomState:
+    s = state if state is not None else RoomState()
+    for e in events:
+        s = apply(s, e)
+    return s
