@@ -1,0 +1,57 @@
+"""``crossroom``: the control room (no subcommand) and its headless subcommands.
+
+Each subcommand lives in its own module under ``tui/commands/`` with ``add_parser`` and
+``run``; this file only dispatches. Textual is imported only when a screen is opened, so
+headless commands start fast and run where no terminal is attached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+SUBCOMMANDS: tuple[str, ...] = ("run", "validate", "check", "teardown", "sweep", "replay")
+"""Modules in ``tui.commands``; each adds its parser to the ``crossroom`` command line."""
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crossroom",
+        description=(
+            "A terminal control room for the multi-cloud CockroachDB interop demo. "
+            "With no subcommand it opens the screen: on the built-in rehearsal fleet, "
+            "or on the clouds of --config."
+        ),
+    )
+    from tui.commands import screen
+
+    screen.add_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"tui.commands.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from tui.commands import screen
+
+            return int(screen.run(args))
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("crossroom: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
