@@ -1,0 +1,127 @@
+"""The no-screen view: one line per step transition and chaos event, then summary tables.
+
+Used by ``crossroom run`` and ``crossroom replay --headless``; it is an ``EventSink``
+plus two table renderers, and holds no state of its own beyond the output stream.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from engine import events as ev
+from engine.state import RoomState
+
+
+def _fmt(s: float | None) -> str:
+    return "-" if s is None else f"{s:.1f}s"
+
+
+class HeadlessPrinter:
+    """Prints ``  12.3s  vexxhost      servers         finished (4.1s)`` style lines."""
+
+    def __init__(self, out: TextIO | None = None, *, logs: bool = False) -> None:
+        self.out = out or sys.stdout
+        self.logs = logs
+        self._width = 12
+
+    def _line(self, t: float, who: str, what: str) -> None:
+        self.out.write(f"{t:8.1f}s  {who:<{self._width}}  {what}\n")
+
+    def __call__(self, e: ev.Event) -> None:
+        if isinstance(e, ev.RunStarted):
+            self._width = max([12, *(len(c.name) for c in e.clouds)])
+            mode = f"REHEARSAL (simulated, speed x{e.speed:g})" if e.simulated else "LIVE"
+            self.out.write(f"crossroom: {e.demo} - run {e.run_id} - {mode}\n")
+        elif isinstance(e, ev.StepStarted):
+            again = f" (attempt {e.attempt})" if e.attempt > 1 else ""
+            self._line(e.t, e.cloud, f"{e.step:<15} started{again}")
+        elif isinstance(e, ev.StepFinished):
+            verb = "skipped" if e.skipped else f"finished ({e.duration_s:.1f}s)"
+            self._line(e.t, e.cloud, f"{e.step:<15} {verb}")
+        elif isinstance(e, ev.StepRetrying):
+            self._line(e.t, e.cloud, f"{e.step:<15} retrying in {e.delay_s:.1f}s: {e.error}")
+        elif isinstance(e, ev.StepFailed):
+            self._line(e.t, e.cloud, f"{e.step:<15} FAILED after {e.duration_s:.1f}s: {e.error}")
+        elif isinstance(e, ev.CloudJoined):
+            self._line(e.t, e.cloud, f"JOINED in {e.time_to_join_s:.1f}s")
+        elif isinstance(e, ev.CloudCancelled):
+            self._line(e.t, e.cloud, f"cancelled during {e.step}")
+        elif isinstance(e, ev.KillIssued):
+            self._line(e.t, "chaos", f"KILL {e.target} ({e.target_kind}): {', '.join(e.nodes)}")
+        elif isinstance(e, ev.ReviveIssued):
+            self._line(e.t, "chaos", f"REVIVE {e.target}")
+        elif isinstance(e, ev.KillFailed):
+            self._line(e.t, "chaos", f"kill of {e.target} failed: {e.error}")
+        elif isinstance(e, ev.NodeObserved):
+            self._line(e.t, "cluster", f"{e.node} {e.liveness}")
+        elif isinstance(e, ev.MonitorStatus):
+            self._line(e.t, "monitor", f"{e.state} {e.address} {e.message}".rstrip())
+        elif isinstance(e, ev.SettingApplied):
+            verdict = "applied" if e.ok else f"refused: {e.message}"
+            self._line(e.t, "cluster", f"SET CLUSTER SETTING {e.name} = {e.value}: {verdict}")
+        elif isinstance(e, ev.TeardownStarted):
+            self._line(e.t, e.cloud, "teardown started")
+        elif isinstance(e, ev.TeardownFinished):
+            left = f"; LEFT BEHIND: {'; '.join(e.leftovers)}" if e.leftovers else ": nothing left"
+            self._line(e.t, e.cloud, f"teardown finished{left}")
+        elif isinstance(e, ev.Notice):
+            self._line(e.t, e.cloud or e.level, e.message)
+        elif isinstance(e, ev.LogLines) and self.logs:
+            for line in e.lines:
+                self._line(e.t, e.cloud, f"| {line}")
+        else:
+            return
+        self.out.flush()
+
+
+def join_table(state: RoomState) -> str:
+    """Every cloud's time to join (fastest first) and its step times."""
+    clouds = state.cloud_list()
+    if not clouds:
+        return "no clouds\n"
+    steps = [s.name for s in clouds[0].steps]
+    width = max(len(c.label) for c in clouds)
+    head = f"{'cloud':<{width}}  {'status':<10} {'join':>8}  " + " ".join(
+        f"{s[:9]:>9}" for s in steps
+    )
+    rows = [head, "-" * len(head)]
+
+    def order(c: object) -> tuple[int, float]:
+        t = getattr(c, "time_to_join_s", None)
+        return (0, t) if t is not None else (1, 0.0)
+
+    for c in sorted(clouds, key=order):
+        by_name = {s.name: s for s in c.steps}
+        cells = []
+        for name in steps:
+            s = by_name.get(name)
+            if s is None or s.status == "pending":
+                cells.append(f"{'.':>9}")
+            elif s.status == "skipped":
+                cells.append(f"{'skip':>9}")
+            elif s.status == "failed":
+                cells.append(f"{'FAIL':>9}")
+            else:
+                cells.append(f"{_fmt(s.duration_s):>9}")
+        rows.append(
+            f"{c.label:<{width}}  {c.status:<10} {_fmt(c.time_to_join_s):>8}  " + " ".join(cells)
+        )
+    return "\n".join(rows) + "\n"
+
+
+def kill_table(state: RoomState) -> str:
+    if not state.kills:
+        return ""
+    head = f"{'kill':<24} {'at':>8} {'probe down':>11} {'suspect':>9} {'dead':>9} {'healed':>9}"
+    rows = [head, "-" * len(head)]
+    for k in state.kills:
+
+        def after(t: float | None, at: float = k.at_t) -> str:
+            return "-" if t is None else f"+{t - at:.1f}s"
+
+        rows.append(
+            f"{k.target:<24} {k.at_t:>7.1f}s {after(k.probe_down_t):>11} "
+            f"{after(k.suspect_t):>9} {after(k.dead_t):>9} {after(k.healed_t):>9}"
+        )
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,1 @@
+"""The rehearsal fleet: simulated clouds and a simulated CockroachDB cluster."""

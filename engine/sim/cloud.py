@@ -1,0 +1,221 @@
+"""One simulated cloud: the interop script's steps with realistic timings and failures.
+
+It speaks in the same steps, ledger records and log lines as the real provider, so the
+rehearsal exercises the runner, teardown and the screen exactly as a show would. Every
+draw comes from the cloud's own random stream (``ctx.rng``), so a cloud behaves the same
+alone (``--only``) as in the fleet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.config.model import CloudConfig, DemoConfig
+from engine.errors import PermanentStepError, TransientStepError
+from engine.join import join_step
+from engine.ledger import LedgerRecord
+from engine.plan import Step, StepContext
+from engine.sim.books import SimBooks
+from engine.sim.cluster import SimCluster
+from engine.sim.fleet import LatencyProfile, profile_for
+from engine.targets import Target, node_name
+
+SECURITY_GROUP_RULES: tuple[str, ...] = (
+    "tcp 22 ssh",
+    "tcp 6443 kubernetes api",
+    "tcp 26257 cockroachdb sql/grpc",
+    "tcp 8080 cockroachdb http",
+    "icmp",
+    "tcp 10250 kubelet (group only)",
+    "udp 8472 flannel vxlan (group only)",
+)
+POLL_S = 2.0
+
+_TRANSIENT = (
+    "HTTP 503 Service Unavailable from {service}",
+    "connection reset by peer talking to {service}",
+    "HTTP 409 Conflict from {service}: resource busy",
+)
+_SERVICES = ("compute", "network", "volumev3", "image", "identity")
+
+
+class SimCloud:
+    """``CloudBackend`` for ``provider: sim``: resources in books, nodes in ``SimCluster``."""
+
+    def __init__(
+        self, demo: DemoConfig, cloud: CloudConfig, books: SimBooks, cluster: SimCluster
+    ) -> None:
+        self.demo = demo
+        self.cloud = cloud
+        self.books = books
+        self.cluster = cluster
+        self.profile: LatencyProfile = profile_for(cloud)
+        self._stopped_servers: set[int] = set()
+
+    # --- plan ------------------------------------------------------------------------------
+
+    def steps(self) -> Sequence[Step]:
+        return (
+            Step("resolve", self._resolve, timeout_s=120),
+            Step("keypair", self._keypair, timeout_s=120),
+            Step("security_group", self._security_group, timeout_s=180),
+            Step("floating_ips", self._floating_ips, timeout_s=180),
+            Step("servers", self._servers, timeout_s=300),
+            Step("volumes", self._volumes, timeout_s=300, skip=self.cloud.volume_size_gb == 0),
+            Step("boot", self._boot, timeout_s=600),
+            Step("kubernetes", self._kubernetes, timeout_s=900),
+            Step("cockroach", self._cockroach, timeout_s=600),
+            join_step(timeout_s=600),
+        )
+
+    async def _api(self, ctx: StepContext, method: str, path: str, service: str) -> None:
+        """One simulated API call: a latency draw, maybe a transient failure, a log line."""
+        took = self.profile.pick(self.profile.api_s, ctx.rng.random())
+        await ctx.clock.sleep(took)
+        if ctx.rng.random() < self.cloud.sim.transient_rate:
+            text = ctx.rng.choice(_TRANSIENT).format(service=service)
+            ctx.log(f"{method} {path} -> error after {took:.2f}s: {text}", level="warning")
+            raise TransientStepError(text)
+        ctx.log(f"{method} {path} -> ok ({took:.2f}s)")
+
+    def _maybe_fail(self, ctx: StepContext) -> None:
+        if self.cloud.sim.fail_step == ctx.step:
+            raise PermanentStepError(self.cloud.sim.fail_error)
+
+    def _create(self, ctx: StepContext, resource_type: str, suffix: str, **meta: str) -> str:
+        """Make (or find) a resource and put it in the ledger before anything else."""
+        name = ctx.resource_name(suffix)
+        res = self.books.create(self.cloud.name, resource_type, name)
+        if not any(r.resource_id == res.resource_id for r in ctx.ledger.live(self.cloud.name)):
+            ctx.record(resource_type, res.resource_id, name, **meta)
+        return res.resource_id
+
+    async def _resolve(self, ctx: StepContext) -> None:
+        for what, path in (
+            ("flavor", f"/flavors?name={self.cloud.flavor}"),
+            ("image", f"/images?name={self.cloud.image}"),
+            ("network", f"/networks?name={self.cloud.network}"),
+        ):
+            ctx.progress(f"looking up {what}")
+            await self._api(ctx, "GET", path, "compute" if what == "flavor" else "network")
+        self._maybe_fail(ctx)
+        ctx.facts["resolved"] = True
+
+    async def _keypair(self, ctx: StepContext) -> None:
+        await self._api(ctx, "POST", "/os-keypairs", "compute")
+        self._maybe_fail(ctx)
+        self._create(ctx, "keypair", "key")
+
+    async def _security_group(self, ctx: StepContext) -> None:
+        await self._api(ctx, "POST", "/security-groups", "network")
+        self._maybe_fail(ctx)
+        self._create(ctx, "security_group", "sg")
+        total = len(SECURITY_GROUP_RULES)
+        for i, rule in enumerate(SECURITY_GROUP_RULES, start=1):
+            await self._api(ctx, "POST", f"/security-group-rules ({rule})", "network")
+            ctx.progress(f"rule {i}/{total}", i, total)
+
+    async def _floating_ips(self, ctx: StepContext) -> None:
+        n = self.cloud.servers
+        self._maybe_fail(ctx)
+        for i in range(1, n + 1):
+            await self._api(ctx, "POST", "/floatingips", "network")
+            self._create(ctx, "floating_ip", f"fip-{i}", index=str(i))
+            ctx.progress(f"floating IP {i}/{n} allocated", i, n)
+
+    async def _servers(self, ctx: StepContext) -> None:
+        n = self.cloud.servers
+        self._maybe_fail(ctx)
+        for i in range(1, n + 1):
+            await self._api(ctx, "POST", f"/servers (server-{i}, {self.cloud.flavor})", "compute")
+            self._create(ctx, "server", f"server-{i}", index=str(i))
+            ctx.progress(f"server {i}/{n} created", i, n)
+
+    async def _volumes(self, ctx: StepContext) -> None:
+        n = self.cloud.servers
+        self._maybe_fail(ctx)
+        for i in range(1, n + 1):
+            await self._api(ctx, "POST", f"/volumes ({self.cloud.volume_size_gb} GB)", "volumev3")
+            self._create(ctx, "volume", f"vol-{i}", index=str(i))
+            await self._api(ctx, "POST", f"/servers/server-{i}/os-volume_attachments", "compute")
+            ctx.progress(f"volume {i}/{n} attached", i, n)
+
+    async def _wait_all(self, ctx: StepContext, what: str, durations: list[float]) -> None:
+        """Poll until every item's time has come, reporting ``what k/n``."""
+        began = ctx.clock.now()
+        n = len(durations)
+        done = -1
+        while True:
+            elapsed = ctx.clock.now() - began
+            ready = sum(1 for d in durations if d <= elapsed)
+            if ready != done:
+                ctx.progress(f"{what} {ready}/{n}", ready, n)
+                if ready > max(done, 0):
+                    ctx.log(f"{what} {ready}/{n}")
+                done = ready
+            if ready == n:
+                return
+            await ctx.clock.sleep(min(POLL_S, min(d for d in durations if d > elapsed) - elapsed))
+
+    async def _boot(self, ctx: StepContext) -> None:
+        self._maybe_fail(ctx)
+        times = [
+            self.profile.pick(self.profile.boot_s, ctx.rng.random())
+            for _ in range(self.cloud.servers)
+        ]
+        await self._wait_all(ctx, "servers ACTIVE, ssh answering", times)
+        for i in range(1, self.cloud.servers + 1):
+            await self._api(ctx, "PUT", f"/floatingips/fip-{i} (associate server-{i})", "network")
+
+    async def _kubernetes(self, ctx: StepContext) -> None:
+        self._maybe_fail(ctx)
+        times = [
+            self.profile.pick(self.profile.kubernetes_s, ctx.rng.random())
+            for _ in range(self.cloud.servers)
+        ]
+        await self._wait_all(ctx, "kubernetes nodes Ready", times)
+
+    async def _cockroach(self, ctx: StepContext) -> None:
+        self._maybe_fail(ctx)
+        n = self.cloud.nodes
+        await self._api(
+            ctx, "POST", "/apis/apps/v1/namespaces/crossroom/statefulsets", "kubernetes"
+        )
+        times = [self.profile.pick(self.profile.image_pull_s, ctx.rng.random()) for _ in range(n)]
+        await self._wait_all(ctx, "cockroach pods Running", times)
+        for i in range(1, n + 1):
+            node = node_name(self.cloud.name, i)
+            self._create(ctx, "crdb_node", f"node-{i}", index=str(i), node=node)
+            self.cluster.add_node(node, self.cloud.name, ctx.clock.now())
+            ctx.log(
+                f"pod {self.cloud.name}-cockroach-{i - 1} started: cockroach start"
+                f" --locality cloud={self.cloud.name} --join <seed nodes>"
+            )
+
+    # --- teardown and chaos ----------------------------------------------------------------
+
+    async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
+        await self._api(ctx, "DELETE", f"/{record.resource_type}/{record.resource_id}", "compute")
+        if record.resource_type == "crdb_node":
+            self.cluster.remove_node(record.get("node"), ctx.clock.now())
+        self.books.delete(record.resource_id)
+
+    def _nodes(self, target: Target) -> tuple[str, ...]:
+        if target.index is None:
+            return tuple(node_name(self.cloud.name, i) for i in range(1, self.cloud.nodes + 1))
+        return (node_name(self.cloud.name, target.index),)
+
+    async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
+        nodes = self._nodes(target)
+        for node in nodes:
+            self.cluster.kill_node(node, ctx.clock.now())
+        return nodes
+
+    async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
+        nodes = self._nodes(target)
+        for node in nodes:
+            self.cluster.revive_node(node, ctx.clock.now())
+        return nodes
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,70 @@
+"""Where a command's demo comes from: ``--config FILE`` or the built-in rehearsal fleet.
+
+Bad input becomes the loader's one-line errors on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from engine.config.model import DemoConfig, SimConfig
+from engine.errors import ConfigError
+from engine.plan import STEPS
+from engine.sim.fleet import rehearsal_demo
+
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(Exception):
+    """Raised with lines already fit to print; the command exits 2."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load(config: str | None, only: str | None = None, fail: list[str] | None = None) -> DemoConfig:
+    if config:
+        from engine.config.loader import load_demo
+
+        try:
+            demo = load_demo(Path(config))
+        except ConfigError as exc:
+            raise BadInput(exc.lines) from None
+    else:
+        demo = rehearsal_demo()
+    if only:
+        names = tuple(n.strip() for n in only.split(",") if n.strip())
+        try:
+            demo = demo.only(names)
+        except KeyError as exc:
+            known = ", ".join(c.name for c in demo.clouds)
+            raise BadInput([f"--only: no cloud named {exc.args[0]} (clouds: {known})"]) from None
+    for spec in fail or []:
+        demo = _with_failure(demo, spec)
+    return demo
+
+
+def _with_failure(demo: DemoConfig, spec: str) -> DemoConfig:
+    """``--fail CLOUD:STEP[:message]`` switches on a hard failure in a simulated cloud."""
+    cloud, _, rest = spec.partition(":")
+    step, _, message = rest.partition(":")
+    if step not in STEPS:
+        raise BadInput([f"--fail {spec}: step must be one of {', '.join(STEPS)}"])
+    try:
+        target = demo.cloud(cloud)
+    except KeyError:
+        raise BadInput([f"--fail {spec}: no cloud named {cloud}"]) from None
+    if target.provider != "sim":
+        raise BadInput([f"--fail {spec}: only simulated clouds take injected failures"])
+    sim = replace(target.sim, fail_step=step, fail_error=message or SimConfig().fail_error)
+    clouds = tuple(replace(c, sim=sim) if c.name == cloud else c for c in demo.clouds)
+    return replace(demo, clouds=clouds)
+
+
+def report_bad_input(exc: BadInput) -> int:
+    for line in exc.lines:
+        print(line, file=sys.stderr)
+    return EXIT_BAD_INPUT

@@ -1,0 +1,158 @@
+"""``crossroom run``: the whole show with no screen, for rehearsals, CI and reports.
+
+Exit 0 when every cloud joined, 1 when any failed, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import anyio
+
+from engine.commands import RoomOptions
+from engine.config.model import DemoConfig, time_until_store_dead_s
+from engine.headless import HeadlessPrinter, join_table, kill_table
+from engine.report import build_report
+from engine.room import Room, open_room
+from engine.sim.fleet import DEFAULT_SPEED
+from engine.targets import parse_target
+from tui.commands.demo_source import BadInput, load, report_bad_input
+
+HEAL_GRACE_S = 300.0
+"""Demo seconds to wait for a kill to heal beyond the cluster's time_until_store_dead."""
+
+
+def add_common_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="demo file (default: the rehearsal fleet)")
+    p.add_argument("--seed", type=int, default=0, help="rehearsal random seed (default 0)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        help=f"rehearsal demo seconds per real second (default {DEFAULT_SPEED:g})",
+    )
+    p.add_argument("--only", metavar="A,B", help="run only these clouds")
+    p.add_argument("--state-dir", metavar="DIR", help="where runs are kept")
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the show headless: step lines, then join and kill tables",
+        description=(
+            "Run every cloud's plan with no screen. Prints one line per step transition, "
+            "then each cloud's time to join and every kill's time to suspect, dead and "
+            "healed. Exit 0 when every cloud joined, 1 when any failed, 2 on bad input."
+        ),
+    )
+    add_common_options(p)
+    p.add_argument(
+        "--kill",
+        action="append",
+        default=[],
+        metavar="TARGET@SECONDS",
+        help="kill CLOUD, CLOUD/node-N or CLOUD/server-N this many demo seconds after all "
+        "clouds joined (repeatable)",
+    )
+    p.add_argument(
+        "--fail",
+        action="append",
+        default=[],
+        metavar="CLOUD:STEP[:MESSAGE]",
+        help="rehearsal only: make this step of this cloud fail for good (repeatable)",
+    )
+    p.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--logs", action="store_true", help="also print every log line")
+    p.add_argument("--teardown", action="store_true", help="tear everything down at the end")
+    p.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def parse_kills(specs: list[str]) -> list[tuple[str, float]]:
+    kills = []
+    for spec in specs:
+        target, sep, at = spec.rpartition("@")
+        try:
+            if not sep:
+                raise ValueError("expected TARGET@SECONDS")
+            parse_target(target)
+            seconds = float(at)
+            if seconds < 0:
+                raise ValueError("seconds must not be negative")
+        except ValueError as exc:
+            raise BadInput([f"--kill {spec}: {exc}"]) from None
+        kills.append((target, seconds))
+    return sorted(kills, key=lambda k: k[1])
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        demo = load(args.config, args.only, args.fail)
+        kills = parse_kills(args.kill)
+    except BadInput as exc:
+        return report_bad_input(exc)
+    if args.speed <= 0:
+        return report_bad_input(BadInput(["--speed: must be positive"]))
+    options = RoomOptions(
+        seed=args.seed,
+        speed=args.speed,
+        state_dir=Path(args.state_dir) if args.state_dir else None,
+    )
+    return anyio.run(_show, demo, options, kills, args)
+
+
+async def _show(
+    demo: DemoConfig, options: RoomOptions, kills: list[tuple[str, float]], args: argparse.Namespace
+) -> int:
+    began = time.monotonic()
+    async with open_room(demo, options) as room:
+        room.subscribe(HeadlessPrinter(logs=args.logs))
+        await room.start()
+        await room.wait_idle()
+        joined_wall = time.monotonic() - began
+        if kills:
+            await _chaos(room, demo, kills)
+        wall = time.monotonic() - began
+        state = room.state
+        print()
+        print(join_table(state), end="")
+        if state.kills:
+            print()
+            print(kill_table(state), end="")
+        report = build_report(state, joined_wall)
+        report["wall_with_chaos_s"] = round(wall, 3)
+        if args.teardown:
+            await room.teardown()
+        print(f"\nrun {state.run_id}: files in {state.run_dir}")
+        if args.report:
+            await anyio.Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+    failed = [c for c in room.state.cloud_list() if c.status != "joined"]
+    if failed:
+        print(
+            f"crossroom: {len(failed)} cloud(s) did not join: "
+            + "; ".join(f"{c.name}: {c.error or c.status}" for c in failed),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+async def _chaos(room: Room, demo: DemoConfig, kills: list[tuple[str, float]]) -> None:
+    """Kill at the given demo offsets after joining, then wait for each kill to heal."""
+    if not all(c.status == "joined" for c in room.state.cloud_list()):
+        room.notice("not every cloud joined; the scheduled kills run anyway", level="warning")
+    base = room.clock.now()
+    for target, at in kills:
+        await room.clock.sleep(base + at - room.clock.now())
+        await room.kill(target)
+    deadline = room.clock.now() + time_until_store_dead_s(demo.cluster) + HEAL_GRACE_S
+    while room.clock.now() < deadline:
+        pending = [k for k in room.state.kills if k.healed_t is None and not k.error]
+        if not pending:
+            return
+        await room.clock.sleep(1.0)
+    room.notice("some kills had not healed when the wait ended", level="warning")
