@@ -1,0 +1,298 @@
+"""Reading a YAML node tree against a schema, collecting every problem with its line.
+
+The demo file is composed (not constructed) so each value keeps the line it came from;
+readers here turn nodes into plain Python values and report ``file:line: field: problem``
+lines into one :class:`Report` instead of stopping at the first mistake. Nothing here
+knows the demo's shape; ``engine.config.sections`` does.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+T = TypeVar("T")
+
+_TAG = "tag:yaml.org,2002:"
+STR, INT, FLOAT, BOOL, NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
+STRINGLIKE = {STR, INT, FLOAT, _TAG + "timestamp"}
+"""Scalars whose source text is taken as a string (``flavor: 2`` is flavor ``"2"``)."""
+
+
+class Invalid(Exception):
+    """A value is wrong; ``node`` (when given) pins the line better than the key does."""
+
+    def __init__(self, problem: str, node: Node | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.node = node
+
+
+@dataclass
+class Report:
+    """Every problem found in one file, as ``(line, text)``; printed sorted by line.
+
+    ``given`` maps each field the user gave a value (``clouds[2].kubernetes.mode``) to its
+    line, so checks made after merging can still point at the right place.
+    """
+
+    path: str
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    given: dict[str, int] = field(default_factory=dict)
+
+    def add(self, line: int, where: str, problem: str) -> None:
+        text = (
+            f"{self.path}:{line}: {where}: {problem}" if where else f"{self.path}:{line}: {problem}"
+        )
+        if (line, text) not in self.problems:
+            self.problems.append((line, text))
+
+    def lines(self) -> list[str]:
+        return [text for _, text in sorted(self.problems, key=lambda p: p[0])]
+
+
+@dataclass(frozen=True)
+class At:
+    """Where a value sits: its dotted field name and the 1-based line to blame."""
+
+    report: Report
+    name: str
+    line: int
+
+    def key(self, key: str, line: int) -> At:
+        return At(self.report, f"{self.name}.{key}" if self.name else key, line)
+
+    def item(self, index: int, line: int) -> At:
+        return At(self.report, f"{self.name}[{index}]", line)
+
+    def error(self, problem: str, line: int | None = None) -> None:
+        self.report.add(self.line if line is None else line, self.name, problem)
+
+
+Reader = Callable[[Node, At], T]
+"""Turns a node into a value, raising :class:`Invalid` or reporting through ``At``."""
+
+
+def line_of(node: Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def describe(node: Node) -> str:
+    """What the user wrote, in words, for ``expected X, got Y``."""
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    tag = node.tag
+    if tag == NULL:
+        return "nothing"
+    if tag == BOOL:
+        return f"a boolean ({node.value})"
+    if tag in (INT, FLOAT):
+        return f"a number ({node.value})"
+    if tag == STR:
+        return f"a string{shown(str(node.value))}"
+    return f"a value tagged {tag}"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_SECRET_HINTS = ("://", "@", "password", "secret", "token", "key")
+
+
+def shown(text: str) -> str:
+    """`` ('text')`` to quote a user's value back, or nothing when it might hold a secret."""
+    if any(hint in text.lower() for hint in _SECRET_HINTS):
+        return ""
+    return f" ({_clip(text)!r})"
+
+
+def is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == NULL
+
+
+def string(node: Node, at: At) -> str:
+    """A non-empty string; numbers keep their source text (``1.30`` stays ``"1.30"``)."""
+    if not isinstance(node, ScalarNode) or node.tag not in STRINGLIKE:
+        hint = "; quote it" if node.tag == BOOL else ""
+        raise Invalid(f"expected a string, got {describe(node)}{hint}")
+    text = str(node.value)
+    if not text.strip():
+        raise Invalid("expected a non-empty string")
+    return text
+
+
+def boolean(node: Node, at: At) -> bool:
+    if not isinstance(node, ScalarNode) or node.tag != BOOL:
+        raise Invalid(f"expected true or false, got {describe(node)}")
+    return bool(SafeConstructor.bool_values[str(node.value).lower()])
+
+
+def _construct(node: ScalarNode, kind: str) -> Any:
+    constructor = SafeConstructor()
+    try:
+        if kind == "int":
+            return constructor.construct_yaml_int(node)
+        return constructor.construct_yaml_float(node)
+    except (ValueError, yaml.YAMLError):
+        raise Invalid(f"{node.value!r} is not a valid number") from None
+
+
+def integer(low: int | None = None, high: int | None = None) -> Reader[int]:
+    """An integer within ``[low, high]``; a boolean is not an integer."""
+
+    def read(node: Node, at: At) -> int:
+        if not isinstance(node, ScalarNode) or node.tag != INT:
+            raise Invalid(f"expected an integer{_bounds(low, high)}, got {describe(node)}")
+        value = int(_construct(node, "int"))
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise Invalid(f"{value} is out of range; expected an integer{_bounds(low, high)}")
+        return value
+
+    return read
+
+
+def number(
+    low: float | None = None, high: float | None = None, above: bool = False
+) -> Reader[float]:
+    """A finite number within ``[low, high]`` (``(low, high]`` when ``above``); ints welcome."""
+    bounds = _bounds(low, high, above)
+
+    def read(node: Node, at: At) -> float:
+        if not isinstance(node, ScalarNode) or node.tag not in (INT, FLOAT):
+            raise Invalid(f"expected a number{bounds}, got {describe(node)}")
+        value = float(_construct(node, "int" if node.tag == INT else "float"))
+        too_low = low is not None and (value <= low if above else value < low)
+        if not math.isfinite(value) or too_low or (high is not None and value > high):
+            raise Invalid(f"{node.value} is out of range; expected a number{bounds}")
+        return value
+
+    return read
+
+
+def _bounds(low: float | None, high: float | None, above: bool = False) -> str:
+    if low is not None and high is not None:
+        return f" from {low:g} to {high:g}"
+    if low is not None:
+        return f" {'>' if above else '>='} {low:g}"
+    if high is not None:
+        return f" <= {high:g}"
+    return ""
+
+
+def choice(*options: str) -> Reader[str]:
+    """One of a few words, with a suggestion when the user's word is close to one."""
+
+    def read(node: Node, at: At) -> str:
+        listed = ", ".join(options)
+        if not isinstance(node, ScalarNode) or node.tag not in STRINGLIKE:
+            raise Invalid(f"expected one of {listed}, got {describe(node)}")
+        value = str(node.value)
+        if value not in options:
+            got = shown(value).strip()[1:-1] or "another word"
+            raise Invalid(f"expected one of {listed}, got {got}{suggest(value, options)}")
+        return value
+
+    return read
+
+
+def checked(reader: Reader[T], check: Callable[[T], str | None]) -> Reader[T]:
+    """``reader`` then a domain check returning a problem, or ``None`` when the value is fine."""
+
+    def read(node: Node, at: At) -> T:
+        value = reader(node, at)
+        problem = check(value)
+        if problem:
+            raise Invalid(problem)
+        return value
+
+    return read
+
+
+def items(reader: Reader[T], non_empty: bool = False) -> Reader[tuple[T, ...]]:
+    """A list; each bad item is reported at its own line, the good ones are kept."""
+
+    def read(node: Node, at: At) -> tuple[T, ...]:
+        if not isinstance(node, SequenceNode):
+            raise Invalid(f"expected a list, got {describe(node)}")
+        if non_empty and not node.value:
+            raise Invalid("expected a non-empty list")
+        out: list[T] = []
+        for index, item in enumerate(node.value):
+            where = at.item(index, line_of(item))
+            try:
+                out.append(reader(item, where))
+            except Invalid as bad:
+                where.error(bad.problem, line_of(bad.node) if bad.node else None)
+        return tuple(out)
+
+    return read
+
+
+def suggest(word: str, options: Iterator[str] | tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def entries(node: Node, at: At) -> Iterator[tuple[str, Node, At]]:
+    """The ``(key, value, where)`` of a mapping; reports bad and repeated keys and skips them."""
+    if not isinstance(node, MappingNode):
+        raise Invalid(f"expected a mapping, got {describe(node)}")
+    seen: dict[str, int] = {}
+    for key_node, value in node.value:
+        line = line_of(key_node)
+        if isinstance(key_node, ScalarNode) and key_node.tag == _TAG + "merge":
+            at.error(
+                "YAML merge keys (<<) are not supported; put shared values under defaults", line
+            )
+            continue
+        if not isinstance(key_node, ScalarNode) or key_node.tag not in STRINGLIKE | {BOOL}:
+            at.error(f"keys must be plain words, got {describe(key_node)}", line)
+            continue
+        key = str(key_node.value)
+        where = at.key(key, line)
+        if key in seen:
+            where.error(f"repeated key (first at line {seen[key]})")
+            continue
+        seen[key] = line
+        yield key, value, where
+
+
+def section(node: Node, at: At, fields: dict[str, Reader[Any]]) -> dict[str, Any]:
+    """Read a mapping with known keys; returns only the keys that were given and valid.
+
+    Unknown keys are reported with the closest known key as a suggestion. A key with no
+    value (null) means "use the default", as if it were absent.
+    """
+    out: dict[str, Any] = {}
+    try:
+        found = list(entries(node, at))
+    except Invalid as bad:
+        at.error(bad.problem)
+        return out
+    for key, value, where in found:
+        reader = fields.get(key)
+        if reader is None:
+            where.error(f"unknown key{suggest(key, tuple(fields)) or _known(fields)}")
+            continue
+        if is_null(value):
+            continue
+        at.report.given[where.name] = where.line
+        try:
+            out[key] = reader(value, where)
+        except Invalid as bad:
+            where.error(bad.problem, line_of(bad.node) if bad.node else None)
+    return out
+
+
+def _known(fields: dict[str, Reader[Any]]) -> str:
+    return f" (known keys: {', '.join(fields)})"
