@@ -1,0 +1,1 @@
+"""Cloud providers behind ``engine.backend.CloudBackend``."""

@@ -1,0 +1,126 @@
+"""``OpenStackCloud``: one real cloud behind the same ``CloudBackend`` as the rehearsal fleet.
+
+The Connection is opened lazily on the first step (so a broken clouds.yaml entry fails
+that cloud's first step, by name, not the whole show) and shared by every step, delete
+and chaos action of this cloud through one thread limiter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from engine.config.model import CloudConfig, DemoConfig
+from engine.errors import PermanentStepError, StepError
+from engine.ledger import LedgerRecord
+from engine.plan import Step, StepContext, StepFn
+from engine.providers.openstack import access, compute, inventory
+from engine.providers.openstack.compute import UserData, default_user_data
+from engine.providers.openstack.connection import API_TIMEOUT_S, CloudSession
+from engine.providers.openstack.teardown import delete_resource
+from engine.targets import Target, node_name
+
+
+class OpenStackCloud:
+    """The interop steps, teardown and server kills for one clouds.yaml entry."""
+
+    def __init__(
+        self,
+        demo: DemoConfig,
+        cloud: CloudConfig,
+        *,
+        user_data: UserData | None = None,
+        extra_steps: Sequence[Step] = (),
+        api_timeout: float = API_TIMEOUT_S,
+    ) -> None:
+        self.demo = demo
+        self.cloud = cloud
+        self._user_data = user_data or default_user_data
+        self._extra_steps = tuple(extra_steps)
+        self._api_timeout = api_timeout
+        self._session: CloudSession | None = None
+
+    def session(self) -> CloudSession:
+        """The cloud's session, opened on first use (raises PermanentStepError if broken)."""
+        if self._session is None:
+            self._session = CloudSession.open(self.cloud, api_timeout=self._api_timeout)
+        return self._session
+
+    def _bind(self, fn: Any, *extra: Any) -> StepFn:
+        async def run(ctx: StepContext) -> None:
+            await fn(self.session(), ctx, *extra)
+
+        run.__name__ = getattr(fn, "__name__", "step")
+        return run
+
+    def steps(self) -> Sequence[Step]:
+        no_volumes = self.cloud.volume_size_gb <= 0
+        return (
+            Step("resolve", self._bind(access.resolve), timeout_s=180.0),
+            Step("keypair", self._bind(access.keypair), timeout_s=120.0),
+            Step("security_group", self._bind(access.security_group), timeout_s=180.0),
+            Step("floating_ips", self._bind(compute.floating_ips), timeout_s=180.0),
+            Step("servers", self._bind(partial(compute.servers, user_data=self._user_data))),
+            Step("volumes", self._bind(compute.volumes), skip=no_volumes),
+            Step("boot", self._bind(compute.boot), timeout_s=900.0),
+            *self._extra_steps,
+        )
+
+    async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
+        """Delete one ledger resource and wait until it is gone (the caller forgets it)."""
+        if record.cloud != self.cloud.name:
+            return
+        label = f"{record.resource_type.replace('_', ' ')} {record.name or record.resource_id}"
+        await delete_resource(
+            self.session(), ctx.clock, record.resource_type, record.resource_id, label
+        )
+
+    async def _server_ids(self, target: Target, ctx: StepContext) -> list[tuple[int, str]]:
+        """``(index, id)`` of this run's servers the target names: ledger first, then marks."""
+        by_index: dict[int, str] = {}
+        for rec in ctx.ledger.live(self.cloud.name):
+            if rec.resource_type == "server" and rec.get("index").isdigit():
+                by_index[int(rec.get("index"))] = rec.resource_id
+        if not by_index:
+            s = self.session()
+            found = await s.call(
+                inventory.servers, s.connection, self.cloud.name, ctx.run_id, what="find servers"
+            )
+            by_index = {f.index: f.resource_id for f in found if f.index is not None}
+        if target.kind == "cloud":
+            return sorted(by_index.items())
+        if target.index not in by_index:
+            raise PermanentStepError(f"{target}: no such server in this run")
+        return [(target.index, by_index[target.index])]
+
+    async def _power(self, target: Target, ctx: StepContext, action: str) -> tuple[str, ...]:
+        if target.kind == "node" or target.cloud != self.cloud.name:
+            return ()
+        s = self.session()
+        fn = (
+            s.connection.compute.stop_server
+            if action == "stop"
+            else s.connection.compute.start_server
+        )
+        hit: list[str] = []
+        for index, server_id in await self._server_ids(target, ctx):
+            try:
+                await s.call(fn, server_id, what=f"{action} server-{index}", idempotent=False)
+            except StepError as err:
+                if "(409)" not in err.message:  # already stopped / already running is fine
+                    raise
+            hit.append(node_name(self.cloud.name, index))
+        ctx.log(f"{action} {target}: {', '.join(hit) or 'nothing'} (server power {action})")
+        return tuple(hit)
+
+    async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
+        """Stop (not delete) the server(s), so ``revive`` can start them again."""
+        return await self._power(target, ctx, "stop")
+
+    async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
+        return await self._power(target, ctx, "start")
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            self._session.close()
