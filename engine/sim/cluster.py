@@ -133,6 +133,10 @@ class SimCluster:
         """The dead threshold in force (the default 5m if the configured value was refused)."""
         return self._dead_after_s
 
+    def placement(self) -> tuple[tuple[str, ...], ...]:
+        """Each range's replicas (node names), for tests and the rehearsal report."""
+        return tuple(tuple(reps) for reps in self._ranges.replicas)
+
     @property
     def replica_moves(self) -> int:
         """Replicas moved between nodes so far (recovery and rebalancing), for reports."""

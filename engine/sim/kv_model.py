@@ -117,10 +117,10 @@ class KvWorkload:
                 continue
             share = min(min(rate, capacity) * h / len(ready), worker_max * h)
             for w in ready:
-                if bad > 0 and self.rng.random() < 1.0 - (1.0 - min(1.0, bad)) ** share:
-                    u = self.rng.random()
-                    ok_ops += share * u
-                    self._block(w, s + h * u, bad, view)
+                good = self._ops_before_trouble(bad)
+                if good < share:
+                    ok_ops += good
+                    self._block(w, s + h * good / share, bad, view)
                 else:
                     ok_ops += share
         self._completions(t1, slow)
@@ -140,6 +140,15 @@ class KvWorkload:
         read = READ_MEDIAN_MS * math.exp(READ_SIGMA**2 / 2)
         write = WRITE_MEDIAN_MS * math.exp(WRITE_SIGMA**2 / 2)
         return reads * read + (1 - reads) * write
+
+    def _ops_before_trouble(self, bad: float) -> float:
+        """How many ops a worker completes before one lands on a stalled or unavailable
+        range (geometric: each op picks its range uniformly, as hashed kv keys do)."""
+        if bad <= 0.0:
+            return math.inf
+        if bad >= 1.0:
+            return 0.0
+        return math.floor(math.log(1.0 - self.rng.random()) / math.log(1.0 - bad))
 
     def _connections(self, s: float, e: float, view: KvView) -> None:
         """Drop workers whose gateway died (the in-flight op fails) and reconnect others."""

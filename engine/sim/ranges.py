@@ -249,7 +249,8 @@ class RangeMap:
 
     def _rebalance_load(self, topo: Topology, budget: dict[str, int]) -> None:
         """Even out replica counts across running live nodes (CockroachDB's range-count
-        rebalancing), never reducing a range's locality diversity."""
+        rebalancing: move while a node is beyond mean +/- threshold), never reducing a
+        range's locality diversity."""
         if len(topo.targets) < 2:
             return
         total = sum(self.replica_count(n) for n in topo.targets)
@@ -260,7 +261,10 @@ class RangeMap:
             if not receivers:
                 return
             target = min(receivers, key=self.replica_count)
-            if self.replica_count(target) >= mean - threshold:
+            fullest = max(self.replica_count(n) for n in topo.targets)
+            underfull = self.replica_count(target) < mean - threshold
+            overfull = fullest > mean + threshold and self.replica_count(target) < mean
+            if not (underfull or overfull):
                 return
             if not self._shed_one(target, topo, budget):
                 return
@@ -288,31 +292,49 @@ class RangeMap:
         return False
 
     def _rebalance_leases(self, topo: Topology) -> None:
+        """Move leases off nodes beyond mean + threshold and onto nodes below
+        mean - threshold, one transfer at a time, between replicas of the same range."""
         if len(topo.targets) < 2:
             return
         counts = self.lease_counts()
         mean = sum(counts.get(n, 0) for n in topo.targets) / len(topo.targets)
         threshold = max(2.0, 0.1 * mean)
         while self._lease_credit >= 1:
-            source = max(topo.targets, key=lambda n: counts.get(n, 0))
-            if counts.get(source, 0) <= mean + threshold:
+            fullest = max(topo.targets, key=lambda n: counts.get(n, 0))
+            emptiest = min(topo.targets, key=lambda n: counts.get(n, 0))
+            if counts.get(fullest, 0) > mean + threshold:
+                transfer = self._lease_transfer(topo, counts, {fullest}, mean)
+            elif counts.get(emptiest, 0) < mean - threshold:
+                donors = {n for n in topo.targets if counts.get(n, 0) > mean}
+                transfer = self._lease_transfer(topo, counts, donors, mean, to=emptiest)
+            else:
                 return
-            moved = False
-            for r, holder in enumerate(self.leaseholder):
-                if holder != source:
-                    continue
-                others = [
-                    n
-                    for n in self.replicas[r]
-                    if n != source and n in topo.targets and counts.get(n, 0) < mean
-                ]
-                if others:
-                    new = min(others, key=lambda n: counts.get(n, 0))
-                    self.leaseholder[r] = new
-                    counts[source] -= 1
-                    counts[new] = counts.get(new, 0) + 1
-                    moved = True
-                    break
-            if not moved:
+            if transfer is None:
                 return
+            r, old, new = transfer
+            self.leaseholder[r] = new
+            counts[old] -= 1
+            counts[new] = counts.get(new, 0) + 1
             self._lease_credit -= 1
+
+    def _lease_transfer(
+        self,
+        topo: Topology,
+        counts: dict[str, int],
+        donors: set[str],
+        mean: float,
+        to: str | None = None,
+    ) -> tuple[int, str, str] | None:
+        for r, holder in enumerate(self.leaseholder):
+            if holder is None or holder not in donors:
+                continue
+            others = [
+                n
+                for n in self.replicas[r]
+                if n != holder and n in topo.targets and counts.get(n, 0) < mean
+            ]
+            if to is not None:
+                others = [n for n in others if n == to]
+            if others:
+                return r, holder, min(others, key=lambda n: counts.get(n, 0))
+        return None
