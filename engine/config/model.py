@@ -63,6 +63,8 @@ class KubernetesConfig:
     k3s_version: str = "v1.31.4+k3s1"
     install_url: str = "https://get.k3s.io"
     """Where cloud-init fetches the k3s installer; point at a mirror for hostile venue networks."""
+    k3s_binary_url: str = ""
+    """Mirror of https://github.com/k3s-io/k3s/releases (the installer's ``GITHUB_URL``)."""
     namespace_prefix: str = "crossroom"
     expose: Literal["hostport", "nodeport"] = "hostport"
     termination_grace_s: int = 60

@@ -1,0 +1,111 @@
+"""CockroachDB secure-mode certificates, in ``cockroach cert``'s layout, made locally.
+
+One CA per run (every cloud's nodes join one cluster, so they must trust one CA), kept in
+``<run dir>/cockroach-certs`` together with the ``root`` client certificate the monitor
+uses. Node certificates are per cloud and name every address a peer or client may dial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+
+from engine.kube.pki import Issued, cert_pem, issue_leaf, load_key, make_ca, write_private
+
+_RSA = 2048
+
+
+@dataclass(frozen=True)
+class CockroachCerts:
+    """The files of a ``--certs-dir``: ``ca.crt`` plus one cert/key pair."""
+
+    ca_crt: bytes
+    crt: bytes
+    key: bytes
+    crt_name: str
+
+    def secret_data(self) -> dict[str, bytes]:
+        prefix = self.crt_name
+        return {"ca.crt": self.ca_crt, f"{prefix}.crt": self.crt, f"{prefix}.key": self.key}
+
+
+def run_certs_dir(cloud_dir: Path) -> Path:
+    """``<run dir>/cockroach-certs``; a cloud dir is ``<run dir>/clouds/<cloud>``."""
+    return cloud_dir.parent.parent / "cockroach-certs"
+
+
+def _load(crt: Path, key: Path) -> Issued:
+    certs = x509.load_pem_x509_certificates(crt.read_bytes())
+    return Issued(certs[0], load_key(key.read_bytes()), tuple(certs[1:]))
+
+
+def cockroach_ca(certs_dir: Path) -> Issued:
+    """The run's CA, created on first use; synchronous so two clouds cannot race on it."""
+    crt, key = certs_dir / "ca.crt", certs_dir / "ca.key"
+    if crt.exists() and key.exists():
+        return _load(crt, key)
+    ca = make_ca("Cockroach CA", rsa_bits=_RSA)
+    write_private(key, ca.key_pem)
+    write_private(crt, cert_pem(ca.cert))
+    return ca
+
+
+def root_client_certs(certs_dir: Path) -> CockroachCerts:
+    """``client.root.crt``/``.key`` beside the CA: for the init Job and the monitor."""
+    ca = cockroach_ca(certs_dir)
+    crt, key = certs_dir / "client.root.crt", certs_dir / "client.root.key"
+    if not (crt.exists() and key.exists()):
+        leaf = issue_leaf(ca, "root", client=True, dns=("root",), rsa_bits=_RSA)
+        write_private(key, leaf.key_pem)
+        write_private(crt, cert_pem(leaf.cert))
+    return CockroachCerts(cert_pem(ca.cert), crt.read_bytes(), key.read_bytes(), "client.root")
+
+
+def node_dns_names(namespace: str, public: str, headless: str) -> tuple[str, ...]:
+    """Every in-cluster name a node is dialled by, as CockroachDB's multiregion docs list."""
+    names = ["localhost", "node"]
+    for svc in (public, headless):
+        names += [svc, f"{svc}.{namespace}", f"{svc}.{namespace}.svc.cluster.local"]
+    names += [
+        f"*.{headless}",
+        f"*.{headless}.{namespace}",
+        f"*.{headless}.{namespace}.svc.cluster.local",
+    ]
+    return tuple(names)
+
+
+def node_certs(cloud_dir: Path, dns: Sequence[str], ips: Sequence[str]) -> CockroachCerts:
+    """This cloud's node certificate (CN ``node``), re-issued only when its names change."""
+    ca = cockroach_ca(run_certs_dir(cloud_dir))
+    base = cloud_dir / "cockroach"
+    crt, key = base / "node.crt", base / "node.key"
+    wanted = sorted(dns) + sorted({"127.0.0.1", *ips})
+    if crt.exists() and key.exists():
+        old = _load(crt, key)
+        if _san_list(old.cert) == wanted:
+            return CockroachCerts(cert_pem(ca.cert), crt.read_bytes(), key.read_bytes(), "node")
+    leaf = issue_leaf(
+        ca,
+        "node",
+        server=True,
+        client=True,
+        dns=sorted(dns),
+        ips=sorted({"127.0.0.1", *ips}),
+        rsa_bits=_RSA,
+    )
+    write_private(key, leaf.key_pem)
+    write_private(crt, cert_pem(leaf.cert))
+    return CockroachCerts(cert_pem(ca.cert), crt.read_bytes(), key.read_bytes(), "node")
+
+
+def _san_list(cert: x509.Certificate) -> list[str]:
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    dns = sorted(san.get_values_for_type(x509.DNSName))
+    ips = sorted(str(i) for i in san.get_values_for_type(x509.IPAddress))
+    return dns + ips
