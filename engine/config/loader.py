@@ -92,9 +92,13 @@ def _compose(text: str, shown: str) -> Node | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        if exc.context and exc.problem and exc.context_mark:
-            problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        problem = str(exc.problem or exc.context or "invalid YAML")
+        if exc.context and exc.problem:
+            if problem.startswith("but "):
+                problem = f"{exc.context}, {problem}"
+            elif exc.context_mark:
+                problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        problem = " ".join(problem.split())
         raise ConfigError([f"{shown}:{line}: YAML syntax error: {problem}"]) from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 T = TypeVar("T")
 
 _TAG = "tag:yaml.org,2002:"
+PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}")
 STR, INT, FLOAT, BOOL, NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
 STRINGLIKE = {STR, INT, FLOAT, _TAG + "timestamp"}
 """Scalars whose source text is taken as a string (``flavor: 2`` is flavor ``"2"``)."""
@@ -67,6 +69,9 @@ class At:
     line: int
 
     def key(self, key: str, line: int) -> At:
+        """``cluster.sql_port``; a key that is not a plain word is quoted: ``cluster['a b']``."""
+        if not PLAIN_KEY.fullmatch(key):
+            return At(self.report, f"{self.name}[{_clip(key)!r}]", line)
         return At(self.report, f"{self.name}.{key}" if self.name else key, line)
 
     def item(self, index: int, line: int) -> At:
