@@ -180,15 +180,15 @@ class SimCluster:
             self._ranges.bootstrap(first)
             yield from self._settings
         self._ranges.step(t1, t1 - t0, topo)
+        h = self._ranges.health(topo)
         yield from self._monitor_events(topo)
-        view = self._kv_view(t1, topo)
+        view = self._kv_view(t1, topo, h.unavailable)
         kv = None
         if self._workload_config.enabled and (self._workload_started or view.gateways):
             self._workload_started = True
             kv = self._workload.tick(t0, t1, view)
         if not final:
             return
-        h = self._ranges.health(topo)
         yield ClusterHealthObserved(
             ranges=h.ranges,
             under_replicated=h.under_replicated,
@@ -256,7 +256,7 @@ class SimCluster:
             gone=frozenset(gone),
         )
 
-    def _kv_view(self, now: float, topo: Topology) -> KvView:
+    def _kv_view(self, now: float, topo: Topology, unavailable: int) -> KvView:
         ranges = max(1, len(self._ranges.replicas))
         leases = self._ranges.lease_counts()
         stalls: list[Stall] = []
@@ -274,7 +274,7 @@ class SimCluster:
             gateways=topo.targets,
             killed_at=killed,
             stalls=tuple(stalls),
-            unavailable_fraction=self._ranges.unavailable_ranges(topo) / ranges,
+            unavailable_fraction=unavailable / ranges,
             serving_nodes=len(topo.targets),
         )
 

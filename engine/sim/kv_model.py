@@ -31,7 +31,7 @@ RECONNECT_S = (0.5, 1.5)
 NODE_OPS_CAPACITY = 400.0
 """kv ops/s one small (2 vCPU) node serves before queueing sets in."""
 SUBSTEP_S = 0.1
-LATENCY_SAMPLE_CAP = 2000
+LATENCY_SAMPLE_CAP = 250
 """Per tick, at most this many healthy latencies are drawn; the rest are weighted in."""
 READ_MEDIAN_MS, READ_SIGMA = 1.2, 0.5
 WRITE_MEDIAN_MS, WRITE_SIGMA = 6.0, 0.75

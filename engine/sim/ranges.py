@@ -74,6 +74,7 @@ class RangeMap:
         self._recovery_due: dict[int, float] = {}
         self._rebalance_credit = 0.0
         self._lease_credit = 0.0
+        self._diverse_as_of: tuple[tuple[str, ...], frozenset[str], int, int] | None = None
 
     @property
     def bootstrapped(self) -> bool:
@@ -114,11 +115,6 @@ class RangeMap:
                 unavailable += 1
         replicas = sum(len(self.by_node.get(n, ())) for n in sorted(topo.live))
         return RangeHealth(len(self.replicas), under, unavailable, replicas)
-
-    def unavailable_ranges(self, topo: Topology) -> int:
-        return sum(
-            1 for reps in self.replicas if sum(n in topo.live for n in reps) < _quorum(len(reps))
-        )
 
     # --- one tick of the allocator -----------------------------------------------------
 
@@ -229,7 +225,11 @@ class RangeMap:
     def _diversify(self, topo: Topology, budget: dict[str, int]) -> None:
         """Move a replica that shares a cloud with another replica of its range to a cloud
         that holds none, while such a cloud has a running live node."""
+        key = (topo.targets, topo.live, self.moves, self.additions)
+        if key == self._diverse_as_of:
+            return  # nothing moved and nobody came or went since a scan found nothing to do
         target_clouds = {topo.clouds.get(n, "") for n in topo.targets}
+        moved = False
         for r, reps in enumerate(self.replicas):
             if self._rebalance_credit < 1:
                 return
@@ -246,6 +246,9 @@ class RangeMap:
                 continue
             self._move(r, source, target, budget)
             self._rebalance_credit -= 1
+            moved = True
+        if not moved:
+            self._diverse_as_of = key
 
     def _rebalance_load(self, topo: Topology, budget: dict[str, int]) -> None:
         """Even out replica counts across running live nodes (CockroachDB's range-count
@@ -325,7 +328,12 @@ class RangeMap:
         mean: float,
         to: str | None = None,
     ) -> tuple[int, str, str] | None:
-        for r, holder in enumerate(self.leaseholder):
+        if to is not None:
+            candidates: list[int] = sorted(self.by_node.get(to, ()))
+        else:
+            candidates = [r for r, h in enumerate(self.leaseholder) if h in donors]
+        for r in candidates:
+            holder = self.leaseholder[r]
             if holder is None or holder not in donors:
                 continue
             others = [

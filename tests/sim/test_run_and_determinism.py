@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 
 import anyio
 import pytest
@@ -115,3 +118,38 @@ async def test_run_survives_a_sink_that_raises() -> None:
     with anyio.move_on_after(10.0):
         await cluster.run(flaky, clock)
     assert len(list(of_type(got, ClusterHealthObserved))) >= 7
+
+
+_CROSS_PROCESS = """
+import hashlib
+from engine.config.model import ClusterConfig, WorkloadConfig
+from engine.events import encode
+from engine.sim.cluster import SimCluster
+c = SimCluster(ClusterConfig(ranges=60), WorkloadConfig(), 5)
+for cloud in ("a", "b", "c", "d"):
+    for i in (1, 2):
+        c.add_node(f"{cloud}/node-{i}", cloud, 0.0)
+out = []
+for t in range(1, 200):
+    if t == 60:
+        c.kill_node("b/node-1", t)
+    out.extend(encode(e) for e in c.advance(float(t)))
+print(hashlib.sha256(b"\\n".join(out)).hexdigest())
+"""
+
+
+def test_events_do_not_depend_on_string_hash_randomisation() -> None:
+    """Set iteration order of strings changes with PYTHONHASHSEED; the model must not care."""
+    digests = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        result = subprocess.run(
+            [sys.executable, "-c", _CROSS_PROCESS],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        digests.add(result.stdout.strip())
+    assert len(digests) == 1
