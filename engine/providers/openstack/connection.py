@@ -117,7 +117,7 @@ class CloudSession:
                     )
             except TimeoutError:
                 err: StepError = TransientStepError(
-                    f"{what}: no answer within {timeout_s or self.call_timeout_s:.0f}s"
+                    f"{what}: no answer within {timeout_s or self.call_timeout_s:g}s"
                 )
             except Exception as exc:
                 err = step_error(exc, what)

@@ -15,6 +15,7 @@ from keystoneauth1 import exceptions as ks
 from openstack import exceptions as sdk
 
 from engine.errors import PermanentStepError, StepError, TransientStepError
+from engine.redact import one_line as redact_line
 
 _SERVICE_BY_PORT = {
     "5000": "identity",
@@ -35,7 +36,6 @@ _SERVICE_BY_PATH = (
 )
 _QUOTA = re.compile(r"quota|overquota|limitexceeded|limit exceeded|exceeds allowed", re.I)
 _BUSY = re.compile(r"in use|inuse|busy|task_state|in state|while it is|is locked|pending", re.I)
-_SECRETISH = re.compile(r"(password|token|secret|private[_ ]key)(['\"]?\s*[:=]\s*)\S+", re.I)
 
 
 def service_of(url: str | None) -> str:
@@ -65,8 +65,8 @@ def endpoint_of(url: str | None) -> str:
 
 
 def one_line(text: str, limit: int = 240) -> str:
-    text = _SECRETISH.sub(r"\1\2***", " ".join(str(text).split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Redacted (``engine.redact``), folded to one line, cut to ``limit``."""
+    return redact_line(str(text), limit)
 
 
 def quota_message(service: str, details: str) -> str:
@@ -81,9 +81,9 @@ def quota_message(service: str, details: str) -> str:
     neutron = re.search(r"Quota exceeded for resources: \[?([^\]]+)\]?", text)
     if neutron:
         names = ", ".join(n.strip(" '\".") for n in neutron.group(1).split(","))
-        return f"quota exceeded: {service} {names} ({text})"
-    cinder = re.search(r"quota '?(\w+)'?", text, re.I)
-    if cinder and service == "block-storage":
+        return f"quota exceeded: {service} {names}"
+    cinder = re.search(r"quota '(\w+)'", text, re.I)
+    if cinder:
         return f"quota exceeded: {service} {cinder.group(1)} ({text})"
     return f"quota exceeded: {service}: {text}"
 
