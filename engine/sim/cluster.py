@@ -57,6 +57,12 @@ def fake_address(index: int, port: int) -> str:
 class SimCluster:
     """Implements ``engine.backend.ClusterBackend`` for the rehearsal fleet.
 
+    The simulated clouds call ``add_node``/``kill_node``/``revive_node``/``remove_node``
+    with demo times; ``run`` (or a test calling ``advance``) publishes what a monitor sees:
+    ``NodeObserved`` on each liveness change, ``ProbeObserved`` on each probe change,
+    ``ClusterHealthObserved`` and ``WorkloadSample`` every tick once the cluster exists,
+    ``SettingApplied`` at bootstrap and ``MonitorStatus`` when the monitor's node changes.
+
     Not thread-safe: call it from the engine's event loop only. Every mutator is idempotent
     (killing a dead node, reviving a running one, removing an unknown one do nothing).
     """

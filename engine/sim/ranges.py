@@ -6,6 +6,11 @@ than RF replicas sit on live nodes and unavailable when fewer than a quorum do; 
 a node are replaced only once it is DEAD (``server.time_until_store_dead``), by the
 replicate queue, which reaches each affected range at a different moment; a node revived
 before then keeps its replicas. Every move is bounded per tick, like snapshot rates.
+
+Quorum is counted over a range's current replicas (as ``calcRangeCounter`` does), not over
+RF: while the first nodes join, a one-replica range on a live node is available (but
+under-replicated), exactly as a young real cluster reports it. Membership changes (moves)
+need a live quorum, so a range that lost quorum stays unavailable until nodes return.
 """
 
 from __future__ import annotations
