@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,12 +29,11 @@ STRINGLIKE = {STR, INT, FLOAT, _TAG + "timestamp"}
 
 
 class Invalid(Exception):
-    """A value is wrong; ``node`` (when given) pins the line better than the key does."""
+    """A value is wrong; the reader that catches it reports ``problem`` at the key's line."""
 
-    def __init__(self, problem: str, node: Node | None = None) -> None:
+    def __init__(self, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem
-        self.node = node
 
 
 @dataclass
@@ -101,10 +100,11 @@ def describe(node: Node) -> str:
     if tag == BOOL:
         return f"a boolean ({node.value})"
     if tag in (INT, FLOAT):
-        return f"a number ({node.value})"
+        return f"a number ({_clip(str(node.value))})"
     if tag == STR:
-        return f"a string{shown(str(node.value))}"
-    return f"a value tagged {tag}"
+        text = quoted(str(node.value))
+        return f"a string ({text})" if text else "a string"
+    return f"a value tagged {_clip(str(tag))}"
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -114,11 +114,11 @@ def _clip(text: str, limit: int = 40) -> str:
 _SECRET_HINTS = ("://", "@", "password", "secret", "token", "key")
 
 
-def shown(text: str) -> str:
-    """`` ('text')`` to quote a user's value back, or nothing when it might hold a secret."""
+def quoted(text: str) -> str:
+    """``'text'`` to quote a user's value back, or ``""`` when it might hold a secret."""
     if any(hint in text.lower() for hint in _SECRET_HINTS):
         return ""
-    return f" ({_clip(text)!r})"
+    return repr(_clip(text))
 
 
 def is_null(node: Node) -> bool:
@@ -149,7 +149,7 @@ def _construct(node: ScalarNode, kind: str) -> Any:
             return constructor.construct_yaml_int(node)
         return constructor.construct_yaml_float(node)
     except (ValueError, yaml.YAMLError):
-        raise Invalid(f"{node.value!r} is not a valid number") from None
+        raise Invalid(f"{_clip(str(node.value))!r} is not a valid number") from None
 
 
 def integer(low: int | None = None, high: int | None = None) -> Reader[int]:
@@ -160,7 +160,9 @@ def integer(low: int | None = None, high: int | None = None) -> Reader[int]:
             raise Invalid(f"expected an integer{_bounds(low, high)}, got {describe(node)}")
         value = int(_construct(node, "int"))
         if (low is not None and value < low) or (high is not None and value > high):
-            raise Invalid(f"{value} is out of range; expected an integer{_bounds(low, high)}")
+            raise Invalid(
+                f"{_clip(str(node.value))} is out of range; expected an integer{_bounds(low, high)}"
+            )
         return value
 
     return read
@@ -175,10 +177,13 @@ def number(
     def read(node: Node, at: At) -> float:
         if not isinstance(node, ScalarNode) or node.tag not in (INT, FLOAT):
             raise Invalid(f"expected a number{bounds}, got {describe(node)}")
-        value = float(_construct(node, "int" if node.tag == INT else "float"))
+        try:
+            value = float(_construct(node, "int" if node.tag == INT else "float"))
+        except OverflowError:
+            value = math.inf
         too_low = low is not None and (value <= low if above else value < low)
         if not math.isfinite(value) or too_low or (high is not None and value > high):
-            raise Invalid(f"{node.value} is out of range; expected a number{bounds}")
+            raise Invalid(f"{_clip(str(node.value))} is out of range; expected a number{bounds}")
         return value
 
     return read
@@ -203,7 +208,7 @@ def choice(*options: str) -> Reader[str]:
             raise Invalid(f"expected one of {listed}, got {describe(node)}")
         value = str(node.value)
         if value not in options:
-            got = shown(value).strip()[1:-1] or "another word"
+            got = quoted(value) or "another word"
             raise Invalid(f"expected one of {listed}, got {got}{suggest(value, options)}")
         return value
 
@@ -237,13 +242,14 @@ def items(reader: Reader[T], non_empty: bool = False) -> Reader[tuple[T, ...]]:
             try:
                 out.append(reader(item, where))
             except Invalid as bad:
-                where.error(bad.problem, line_of(bad.node) if bad.node else None)
+                where.error(bad.problem)
         return tuple(out)
 
     return read
 
 
-def suggest(word: str, options: Iterator[str] | tuple[str, ...] | list[str]) -> str:
+def suggest(word: str, options: Iterable[str]) -> str:
+    """``; did you mean 'flavor'?`` when ``word`` is close to one of ``options``."""
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -295,7 +301,7 @@ def section(node: Node, at: At, fields: dict[str, Reader[Any]]) -> dict[str, Any
         try:
             out[key] = reader(value, where)
         except Invalid as bad:
-            where.error(bad.problem, line_of(bad.node) if bad.node else None)
+            where.error(bad.problem)
     return out
 
 

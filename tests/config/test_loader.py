@@ -219,6 +219,8 @@ clouds:
         ("name: a\ncluster: {sql_urls: [mysql://h:1/db]}\nclouds: [{name: a}]\n", "postgresql://"),
         ("name: a\ncluster: {join: ['[::1]:26257', 'h:0']}\nclouds: [{name: a}]\n", "1 to 65535"),
         ("name: a\nworkload: {max_rate: .inf}\nclouds: [{name: a}]\n", "out of range"),
+        (f"name: a\nworkload: {{max_rate: 1{'0' * 400}}}\nclouds: [{{name: a}}]\n", "out of range"),
+        (f"name: a\nclouds: [{{name: a, servers: {'9' * 5000}}}]\n", "not a valid number"),
         ("name: a\nworkload: {read_percent: 0x10g}\nclouds: [{name: a}]\n", "got a string"),
     ],
 )
