@@ -141,8 +141,8 @@ def _cloud(defaults: dict[str, Any], own: dict[str, Any]) -> CloudConfig:
 def _cross_check(config: DemoConfig, values: dict[str, Any], top: At) -> None:
     """Rules that span keys, checked on the merged result."""
     cluster = config.cluster
+    given = top.report.given
     if cluster.http_port == cluster.sql_port:
-        given = top.report.given
         key, other = ("sql_port", "http_port")
         if "cluster.sql_port" not in given:
             key, other = other, key
@@ -153,9 +153,10 @@ def _cross_check(config: DemoConfig, values: dict[str, Any], top: At) -> None:
     entries: tuple[CloudEntry, ...] = values.get("clouds", ())
     inherited: list[str] = []
     for entry, cloud in zip(entries, config.clouds, strict=True):
-        kube = cloud.kubernetes
-        if kube.mode != "existing" or kube.kubeconfig is not None:
-            continue
+        if cloud.kubernetes.mode != "existing" or any(
+            f"{where}.kubernetes.kubeconfig" in given for where in (entry.at.name, "defaults")
+        ):
+            continue  # a kubeconfig that was given but is wrong is reported already
         if "mode" in entry.values.get("kubernetes", {}):
             entry.at.key("kubernetes", entry.line("kubernetes.mode")).error(
                 "mode 'existing' needs a kubeconfig (here or under defaults.kubernetes)"
@@ -163,7 +164,7 @@ def _cross_check(config: DemoConfig, values: dict[str, Any], top: At) -> None:
         else:
             inherited.append(cloud.name)
     if inherited:
-        line = top.report.given.get("defaults.kubernetes.mode", top.line)
+        line = given.get("defaults.kubernetes.mode", top.line)
         top.key("defaults", line).key("kubernetes", line).error(
             f"mode 'existing' needs a kubeconfig; none given for {', '.join(inherited)}"
         )
