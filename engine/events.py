@@ -257,6 +257,8 @@ class ClusterHealthObserved(Event):
     under_replicated: int = 0
     unavailable: int = 0
     replicas: int = 0
+    queries_per_s: float | None = None
+    """SQL statements per second over every node (``sql_query_count`` from /_status/vars)."""
 
 
 @_event

@@ -1,0 +1,126 @@
+"""``CockroachCluster``: the real cluster behind the same interface as the rehearsal one.
+
+Runs the monitor and the probes from the start (the first cloud's nodes may not exist
+yet: the monitor reports ``down`` and keeps trying), then, once a live node is seen,
+applies the demo file's settings and starts the kv workload. Each part is restarted
+after an unexpected error, so ``run`` never raises into the engine: it only ends when
+cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+import anyio
+
+from engine.clock import Clock
+from engine.cockroach.book import NodeBook, NodeNamer
+from engine.cockroach.connection import ConnectOptions, options_from_urls
+from engine.cockroach.kv import KvWorkload
+from engine.cockroach.monitor import ClusterMonitor, MonitorTiming
+from engine.cockroach.probes import NodeProbes
+from engine.cockroach.publish import Publisher, log
+from engine.cockroach.settings import apply_settings
+from engine.config.model import ClusterConfig, WorkloadConfig, time_until_store_dead_s
+from engine.events import EventSink, MonitorStatus
+
+BOOTSTRAP_SPLITS = 100
+"""The 2017 init pod ran ``kv --splits=100``: the bootstrapping cloud pre-splits kv."""
+
+
+class CockroachCluster:
+    """Implements ``engine.backend.ClusterBackend`` against a real CockroachDB cluster."""
+
+    def __init__(
+        self,
+        cluster: ClusterConfig,
+        workload: WorkloadConfig,
+        *,
+        node_name: NodeNamer | None = None,
+        timing: MonitorTiming | None = None,
+        probe_interval_s: float = 1.0,
+    ) -> None:
+        self.cluster = cluster
+        self.workload = workload
+        self.node_name = node_name
+        self.timing = timing or MonitorTiming()
+        self.probe_interval_s = probe_interval_s
+        self.monitor: ClusterMonitor | None = None
+        self.probes: NodeProbes | None = None
+        self.kv: KvWorkload | None = None
+
+    async def run(self, emit: EventSink, clock: Clock) -> None:
+        publish = Publisher(emit, clock)
+        try:
+            seeds, options = options_from_urls(self.cluster.sql_urls, self.cluster.sql_port)
+        except ValueError as exc:
+            publish.notice("error", f"cluster: bad sql_urls: {exc}")
+            publish(MonitorStatus(state="down", message="bad sql_urls"))
+            await anyio.sleep_forever()
+            return
+        book = NodeBook(seeds, self.cluster.sql_port, self.node_name)
+        probes = NodeProbes(
+            book,
+            publish,
+            self.cluster.http_port,
+            interval_s=self.probe_interval_s,
+            scheme="https" if self.cluster.secure else "http",
+        )
+        monitor = ClusterMonitor(
+            book,
+            replace(options, application_name="crossroom-monitor"),
+            publish,
+            time_until_store_dead=time_until_store_dead_s(self.cluster),
+            timing=self.timing,
+            queries_per_s=probes.queries_per_s,
+        )
+        self.monitor, self.probes = monitor, probes
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_guarded, publish, "monitor", monitor.run)
+            tg.start_soon(_guarded, publish, "probes", probes.run)
+            tg.start_soon(
+                _guarded,
+                publish,
+                "workload",
+                lambda: self._after_up(options, book, monitor, publish),
+            )
+
+    async def _after_up(
+        self, options: ConnectOptions, book: NodeBook, monitor: ClusterMonitor, publish: Publisher
+    ) -> None:
+        await monitor.up.wait()
+        if self.cluster.settings:
+            await apply_settings(
+                self.cluster.settings,
+                replace(options, application_name="crossroom-settings"),
+                lambda: book.candidates,
+                publish,
+            )
+        if not self.workload.enabled:
+            await anyio.sleep_forever()
+        self.kv = KvWorkload(
+            options=options,
+            candidates=book.spread,
+            publish=publish,
+            read_percent=self.workload.read_percent,
+            max_rate=self.workload.max_rate,
+            concurrency=self.workload.concurrency,
+            splits=BOOTSTRAP_SPLITS if self.cluster.bootstraps else 0,
+        )
+        await self.kv.run()
+        await anyio.sleep_forever()
+
+
+async def _guarded(publish: Publisher, name: str, part: Callable[[], Awaitable[None]]) -> None:
+    """Run one part forever; an unexpected error is reported and the part restarted."""
+    while True:
+        try:
+            await part()
+            return
+        except Exception as exc:
+            log.exception("cluster %s crashed", name)
+            publish.notice(
+                "error", f"cluster {name} failed: {type(exc).__name__}: {exc}; restarting"
+            )
+            await publish.clock.sleep(1.0)

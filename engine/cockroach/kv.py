@@ -1,0 +1,263 @@
+"""The kv load generator, with ``cockroach workload run kv`` semantics.
+
+Table ``kv(k BIGINT PRIMARY KEY, v BYTES)``; each operation is a read
+(``SELECT k, v FROM kv WHERE k IN (...)``) with probability ``read_percent``, else an
+upsert. One shared ``max_rate`` limiter (burst 1, like the workload's ``rate.Limiter``)
+gates every worker; ``concurrency`` workers each hold their own connection, start on
+different nodes and fail over like the monitor. 40001 is retried with the documented
+backoff loop; 40003 counts as an ambiguous error. Every second a ``WorkloadSample``
+carries ops/s, cumulative errors and p50/p95/p99/max of that second's successful ops.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+
+import anyio
+import psycopg2
+
+from engine.clock import Clock
+from engine.cockroach.connection import (
+    AMBIGUOUS_RESULT,
+    SERIALIZATION_FAILURE,
+    ConnectOptions,
+    Endpoint,
+    SqlSession,
+    SqlUnavailable,
+    describe,
+)
+from engine.cockroach.publish import Publisher
+from engine.events import WorkloadSample
+
+CREATE_TABLE = "CREATE TABLE IF NOT EXISTS kv (k BIGINT NOT NULL PRIMARY KEY, v BYTEA NOT NULL)"
+"""``workload init kv``'s table. Differences: the workload says ``BYTES`` (CockroachDB's
+alias BYTEA is PostgreSQL's name) and uses a database ``kv``; we use the connection's own."""
+
+READ = "SELECT k, v FROM kv WHERE k IN (%s)"
+WRITE = "INSERT INTO kv (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+"""The workload writes ``UPSERT INTO kv (k, v) VALUES ($1, $2)``; UPSERT is CockroachDB-only,
+``INSERT ... ON CONFLICT (k) DO UPDATE`` means the same in both databases."""
+
+MAX_RETRIES = 3
+_MASK = (1 << 64) - 1
+
+
+def key_of(seq: int) -> int:
+    """Spread sequence numbers over the key space (the workload's default hashed keys)."""
+    z = (seq + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    z ^= z >> 31
+    return z - (1 << 64) if z >= 1 << 63 else z
+
+
+def percentile(sorted_ms: Sequence[float], q: float) -> float:
+    """The smallest value with at least ``q`` of the samples at or below it (HDR-style)."""
+    if not sorted_ms:
+        return 0.0
+    index = max(0, math.ceil(q * len(sorted_ms)) - 1)
+    return sorted_ms[min(index, len(sorted_ms) - 1)]
+
+
+class RateLimiter:
+    """One token bucket (burst 1) shared by all workers; ``rate <= 0`` means no limit."""
+
+    def __init__(self, rate: float, clock: Clock) -> None:
+        self.rate = rate
+        self.clock = clock
+        self._next = float("-inf")
+
+    async def wait(self) -> None:
+        if self.rate <= 0:
+            return
+        now = self.clock.now()
+        slot = max(now, self._next)
+        self._next = slot + 1.0 / self.rate
+        if slot > now:
+            await self.clock.sleep(slot - now)
+
+
+class OpFailed(Exception):
+    def __init__(self, message: str, *, ambiguous: bool = False, lost: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.ambiguous = ambiguous
+        self.lost = lost
+
+
+def run_with_retries(
+    op: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep
+) -> float:
+    """Blocking: run ``op``, retrying 40001 with the documented backoff; return ms taken.
+
+    Backoff is ``(2**n) * 0.1 * (random() + 0.5)`` seconds, at most ``MAX_RETRIES``
+    retries (cockroachlabs/hello-world-python-psycopg2). Raises ``OpFailed``.
+    """
+    started = time.perf_counter()
+    for attempt in range(MAX_RETRIES + 1):
+        try:
+            op()
+            return (time.perf_counter() - started) * 1000.0
+        except SqlUnavailable as exc:
+            raise OpFailed(exc.message, lost=True) from None
+        except psycopg2.Error as exc:
+            code = getattr(exc, "pgcode", None)
+            if code == SERIALIZATION_FAILURE and attempt < MAX_RETRIES:
+                sleep((2**attempt) * 0.1 * (random.random() + 0.5))
+                continue
+            raise OpFailed(describe(exc), ambiguous=code == AMBIGUOUS_RESULT) from None
+    raise OpFailed("retries exhausted")  # pragma: no cover - the loop always returns or raises
+
+
+@dataclass
+class KvStats:
+    """Loop-owned tallies; ``tick`` turns one interval into the workload's per-second line."""
+
+    errors_total: int = 0
+    ambiguous_total: int = 0
+    ops_total: int = 0
+    _tick_ms: list[float] = field(default_factory=list)
+    _tick_started: float | None = None
+
+    def ok(self, ms: float) -> None:
+        self._tick_ms.append(ms)
+        self.ops_total += 1
+
+    def error(self, ambiguous: bool) -> None:
+        self.errors_total += 1
+        self.ambiguous_total += ambiguous
+
+    def tick(self, now: float) -> WorkloadSample:
+        started = self._tick_started if self._tick_started is not None else now - 1.0
+        elapsed = max(1e-6, now - started)
+        lat = sorted(self._tick_ms)
+        self._tick_ms, self._tick_started = [], now
+        return WorkloadSample(
+            ops_per_s=round(len(lat) / elapsed, 1),
+            errors_total=self.errors_total,
+            p50_ms=round(percentile(lat, 0.50), 2),
+            p95_ms=round(percentile(lat, 0.95), 2),
+            p99_ms=round(percentile(lat, 0.99), 2),
+            max_ms=round(lat[-1], 2) if lat else 0.0,
+        )
+
+
+@dataclass
+class KvWorkload:
+    """Runs until cancelled; never raises. ``candidates(i)`` gives worker ``i`` its hosts."""
+
+    options: ConnectOptions
+    candidates: Callable[[int], Sequence[Endpoint]]
+    publish: Publisher
+    read_percent: int = 50
+    max_rate: float = 500.0
+    concurrency: int = 8
+    block_bytes: int = 1
+    sample_every_s: float = 1.0
+    op_timeout_s: float = 12.0
+    splits: int = 0
+    """Split kv into this many ranges first (``workload init kv --splits``; CockroachDB only)."""
+    stats: KvStats = field(default_factory=KvStats)
+    _written: int = 0
+    _rng: random.Random = field(default_factory=random.Random)
+
+    async def run(self) -> None:
+        limiter = anyio.CapacityLimiter(max(1, self.concurrency) + 1)
+        rate = RateLimiter(self.max_rate, self.publish.clock)
+        if not await self._create_table(limiter):
+            return
+        self.stats.tick(self.publish.clock.now())
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._sampler)
+            for i in range(max(1, self.concurrency)):
+                tg.start_soon(self._worker, i, rate, limiter)
+
+    def _session(self, i: int) -> SqlSession:
+        opts = replace(self.options, application_name="crossroom-kv")
+        return SqlSession(opts, partial(self.candidates, i))
+
+    async def _create_table(self, limiter: anyio.CapacityLimiter) -> bool:
+        session = self._session(0)
+        clock = self.publish.clock
+        last = ""
+        while True:
+            try:
+                with anyio.fail_after(self.op_timeout_s):
+                    await anyio.to_thread.run_sync(
+                        partial(session.fetch, CREATE_TABLE),
+                        abandon_on_cancel=True,
+                        limiter=limiter,
+                    )
+                if self.splits > 1:
+                    await self._split(session, limiter)
+                await anyio.to_thread.run_sync(session.close, limiter=limiter)
+                self.publish.notice("info", "kv: table kv ready; workload starting")
+                return True
+            except (SqlUnavailable, psycopg2.Error, TimeoutError) as exc:
+                text = exc.message if isinstance(exc, SqlUnavailable) else describe(exc)
+                if text != last:
+                    self.publish.notice("warning", f"kv: cannot create table kv yet: {text}")
+                    last = text
+                if isinstance(exc, TimeoutError):
+                    session = self._session(0)
+                await clock.sleep(2.0)
+
+    async def _split(self, session: SqlSession, limiter: anyio.CapacityLimiter) -> None:
+        """Pre-split like the 2017 init pod's ``kv --splits=100``; refusal is only a notice."""
+        step = (1 << 64) // self.splits
+        points = ", ".join(f"({i * step - (1 << 63)})" for i in range(1, self.splits))
+        try:
+            with anyio.fail_after(self.op_timeout_s):
+                await anyio.to_thread.run_sync(
+                    partial(session.fetch, f"ALTER TABLE kv SPLIT AT VALUES {points}"),
+                    abandon_on_cancel=True,
+                    limiter=limiter,
+                )
+            self.publish.notice("info", f"kv: split into {self.splits} ranges")
+        except (SqlUnavailable, psycopg2.Error, TimeoutError) as exc:
+            text = exc.message if isinstance(exc, SqlUnavailable) else describe(exc)
+            self.publish.notice("warning", f"kv: splits refused: {text}")
+
+    def _next_op(self) -> tuple[str, tuple[object, ...]]:
+        if self._rng.random() * 100 < self.read_percent and self._written > 0:
+            return READ, (key_of(self._rng.randrange(self._written)),)
+        seq, self._written = self._written, self._written + 1
+        return WRITE, (key_of(seq), psycopg2.Binary(self._rng.randbytes(self.block_bytes)))
+
+    async def _worker(self, i: int, rate: RateLimiter, limiter: anyio.CapacityLimiter) -> None:
+        session = self._session(i)
+        lost_in_row = 0
+        while True:
+            await rate.wait()
+            sql, params = self._next_op()
+            op = partial(run_with_retries, partial(session.fetch, sql, params))
+            try:
+                with anyio.fail_after(self.op_timeout_s):
+                    ms = await anyio.to_thread.run_sync(op, abandon_on_cancel=True, limiter=limiter)
+            except OpFailed as exc:
+                self.stats.error(exc.ambiguous)
+                if exc.lost:
+                    lost_in_row += 1
+                    await self.publish.clock.sleep(min(1.0, 0.05 * 2**lost_in_row))
+                continue
+            except TimeoutError:
+                self.stats.error(False)
+                session = self._session(i)  # the abandoned call keeps the old one
+                continue
+            lost_in_row = 0
+            self.stats.ok(ms)
+
+    async def _sampler(self) -> None:
+        clock = self.publish.clock
+        ambiguous = 0
+        while True:
+            await clock.sleep(self.sample_every_s)
+            self.publish(self.stats.tick(clock.now()))
+            if self.stats.ambiguous_total != ambiguous:
+                ambiguous = self.stats.ambiguous_total
+                self.publish.notice("warning", f"kv: {ambiguous} ambiguous results (40003) so far")

@@ -1,0 +1,218 @@
+"""The cluster monitor: polls liveness about once a second, store health less often.
+
+Every query runs in a worker thread under the monitor's own ``CapacityLimiter`` and is
+bounded twice: libpq/statement timeouts inside the thread, and ``call_timeout_s`` around
+it (after which the call is abandoned with its session and a fresh session takes over).
+The next poll starts only after the previous one finished, so a slow cluster never piles
+polls up. Nothing raises out of ``run``: failures become ``MonitorStatus`` events and
+notices, and a lost node is replaced by the next candidate at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
+
+import anyio
+import psycopg2
+
+from engine.cockroach import queries as q
+from engine.cockroach.book import KnownNode, NodeBook
+from engine.cockroach.classify import LIVE, classify
+from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, SqlUnavailable
+from engine.cockroach.connection import describe as describe_error
+from engine.cockroach.publish import Publisher
+from engine.config.durations import parse_duration
+from engine.events import ClusterHealthObserved, MonitorStatus, NodeObserved
+
+T = TypeVar("T")
+
+CONNECTED = "connected"
+RECONNECTING = "reconnecting"
+DOWN = "down"
+
+
+@dataclass(frozen=True)
+class MonitorTiming:
+    poll_s: float = 1.0
+    store_every_s: float = 3.0
+    setting_every_s: float = 30.0
+    call_timeout_s: float = 12.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One poll's worth of rows, read in a worker thread."""
+
+    endpoint: Endpoint
+    reconnected: bool
+    now: float
+    nodes: tuple[q.NodeRow, ...]
+    problems: tuple[str, ...] = ()
+    stores: dict[int, q.StoreTotals] | None = None
+    time_until_store_dead: float | None = None
+
+
+def read_snapshot(session: SqlSession, want_stores: bool, want_setting: bool) -> Snapshot:
+    """Blocking: one poll on ``session`` (connecting first if needed).
+
+    Raises ``SqlUnavailable`` when no node answers or the connection breaks, and
+    ``psycopg2.Error`` when the liveness statement itself fails.
+    """
+    reconnected = session.conn is None or bool(session.conn.closed)
+    endpoint = session.ensure()
+    clock_rows = session.fetch(q.CLUSTER_CLOCK)
+    nodes, problems = q.parse_liveness_rows(session.fetch(q.LIVENESS))
+    problems_out = list(problems)
+    stores: dict[int, q.StoreTotals] | None = None
+    threshold: float | None = None
+    if want_stores:
+        try:
+            stores = q.parse_store_rows(session.fetch(q.STORE_TOTALS))
+        except psycopg2.Error as exc:  # timeout or missing privilege: liveness still counts
+            problems_out.append(f"store status unavailable: {describe_error(exc)}")
+    if want_setting:
+        try:
+            rows = session.fetch(q.SETTING_VALUE, ("server.time_until_store_dead",))
+            threshold = parse_duration(str(rows[0][0])) if rows else None
+        except (psycopg2.Error, ValueError) as exc:
+            problems_out.append(f"time_until_store_dead unreadable: {exc}")
+    return Snapshot(
+        endpoint=endpoint,
+        reconnected=reconnected,
+        now=float(clock_rows[0][0]),
+        nodes=nodes,
+        problems=tuple(problems_out),
+        stores=stores,
+        time_until_store_dead=threshold,
+    )
+
+
+@dataclass
+class ClusterMonitor:
+    """Publishes ``NodeObserved``, ``ClusterHealthObserved`` and ``MonitorStatus``."""
+
+    book: NodeBook
+    options: ConnectOptions
+    publish: Publisher
+    time_until_store_dead: float = 300.0
+    """From the demo file; replaced by the cluster's own value once read."""
+    timing: MonitorTiming = field(default_factory=MonitorTiming)
+    up: anyio.Event = field(default_factory=anyio.Event)
+    """Set on the first poll that sees a live node (settings and workload wait for it)."""
+    queries_per_s: Callable[[], float | None] = lambda: None
+    """Cluster-wide SQL throughput from the probes, attached to health events."""
+    status: str = ""
+    endpoint: Endpoint | None = None
+    _limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
+    _last_problem: str = ""
+
+    def _new_session(self) -> SqlSession:
+        book = self.book
+        return SqlSession(self.options, lambda: book.candidates)
+
+    async def _in_thread(self, fn: Callable[[], T]) -> T:
+        with anyio.fail_after(self.timing.call_timeout_s):
+            return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True, limiter=self._limiter)
+
+    def _set_status(self, state: str, message: str = "") -> None:
+        address = str(self.endpoint) if self.endpoint else ""
+        if state == self.status and state != CONNECTED:
+            return
+        self.status = state
+        self.publish(MonitorStatus(state=state, address=address, message=message))
+
+    async def run(self) -> None:
+        session = self._new_session()
+        clock = self.publish.clock
+        next_store = next_setting = float("-inf")
+        failures = 0
+        while True:
+            started = clock.now()
+            want_stores, want_setting = started >= next_store, started >= next_setting
+            try:
+                snap = await self._in_thread(
+                    partial(read_snapshot, session, want_stores, want_setting)
+                )
+            except SqlUnavailable as exc:
+                failures += 1
+                self._lost(exc, failures)
+                if failures == 1 and self.status != DOWN:
+                    continue  # the node we used went away: try the next one at once
+                await clock.sleep(min(self.timing.poll_s * failures, 3.0))
+                continue
+            except TimeoutError:
+                session = self._new_session()  # the stuck call keeps the old one
+                failures += 1
+                self._lost(SqlUnavailable("poll timed out; abandoning the connection"), failures)
+                continue
+            except (psycopg2.Error, ValueError, IndexError, TypeError) as exc:
+                self._problem(f"monitor: poll failed: {describe_error(exc)}")
+                await clock.sleep(self.timing.poll_s)
+                continue
+            failures = 0
+            if want_stores:
+                next_store = started + self.timing.store_every_s
+            if want_setting:
+                next_setting = started + self.timing.setting_every_s
+            self._apply(snap)
+            await clock.sleep(max(0.0, self.timing.poll_s - (clock.now() - started)))
+
+    def _lost(self, exc: SqlUnavailable, failures: int) -> None:
+        was = self.endpoint
+        self.endpoint = None
+        if failures == 1 and was is not None:
+            self.publish.notice("warning", f"monitor: {exc.message}; failing over")
+            self._set_status(RECONNECTING, exc.message)
+        elif failures >= 2 or was is None:
+            if self.status != DOWN:
+                self.publish.notice("error", f"monitor: cluster unreachable: {exc.message}")
+            self._set_status(DOWN, exc.message)
+
+    def _problem(self, text: str) -> None:
+        if text != self._last_problem:
+            self._last_problem = text
+            self.publish.notice("warning", text)
+
+    def _apply(self, snap: Snapshot) -> None:
+        if snap.time_until_store_dead is not None:
+            self.time_until_store_dead = snap.time_until_store_dead
+        moved = snap.endpoint != self.endpoint
+        self.endpoint = snap.endpoint
+        if moved or self.status != CONNECTED:
+            self._set_status(CONNECTED, "reconnected" if snap.reconnected else "")
+        for text in snap.problems:
+            self._problem(f"monitor: {text}")
+        states = {
+            row.liveness.node_id: classify(row.liveness, snap.now, self.time_until_store_dead)
+            for row in snap.nodes
+        }
+        changed = self.book.learn(snap.nodes, states)
+        show: list[KnownNode] = list(self.book.nodes.values()) if snap.reconnected else changed
+        for node in show:
+            self.publish(
+                NodeObserved(
+                    node=node.name,
+                    cloud=node.cloud,
+                    liveness=node.liveness,
+                    node_id=node.node_id,
+                    address=node.address,
+                    locality=node.locality,
+                )
+            )
+        if snap.stores is not None:
+            totals = q.cluster_totals(snap.stores, self.book.serving())
+            self.publish(self.health(totals))
+        if not self.up.is_set() and any(s == LIVE for s in states.values()):
+            self.up.set()
+
+    def health(self, totals: q.StoreTotals) -> ClusterHealthObserved:
+        return ClusterHealthObserved(
+            ranges=totals.ranges or totals.leaseholders,
+            under_replicated=totals.under_replicated,
+            unavailable=totals.unavailable,
+            replicas=totals.replicas,
+            queries_per_s=self.queries_per_s(),
+        )

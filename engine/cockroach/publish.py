@@ -1,0 +1,31 @@
+"""Stamping and emitting events, and mirroring every notice into the log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from engine.clock import Clock
+from engine.events import Event, EventSink, Notice, stamped
+from engine.redact import one_line
+
+log = logging.getLogger("engine.cockroach")
+
+_LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """The monitor's, probes' and workload's one way out: stamped events, never a raise."""
+
+    emit: EventSink
+    clock: Clock
+
+    def __call__(self, event: Event) -> None:
+        self.emit(stamped(event, self.clock.now(), self.clock.wall()))
+
+    def notice(self, level: str, message: str) -> None:
+        """A line for the presenter and the same line in the log (redacted, one line)."""
+        text = one_line(message)
+        log.log(_LEVELS.get(level, logging.INFO), "%s", text)
+        self(Notice(level=level, message=text))

@@ -1,0 +1,34 @@
+"""Collecting and waiting for events in real-time tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import anyio
+
+from engine.events import Event
+
+
+@dataclass
+class Recorder:
+    """An ``EventSink`` that keeps every event and lets a test wait for one."""
+
+    events: list[Event] = field(default_factory=list)
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[Event]) -> list[Event]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def wait_for(
+        self, match: Callable[[Event], bool], within: float, *, after: int = 0
+    ) -> Event:
+        """The first event (from index ``after``) that matches; fails the test after ``within``."""
+        with anyio.fail_after(within):
+            while True:
+                for e in self.events[after:]:
+                    if match(e):
+                        return e
+                await anyio.sleep(0.02)

@@ -1,0 +1,120 @@
+"""CockroachDB's ``crdb_internal`` tables reproduced in PostgreSQL for the test fixture.
+
+Column names and order follow CockroachDB (docs: reference/cockroach.md §1); types map
+INT -> BIGINT (CockroachDB INT is 64-bit), STRING -> TEXT, JSON -> JSON, FLOAT -> DOUBLE
+PRECISION. Differences: CockroachDB's virtual tables have no primary keys (ours do, so the
+fake nodes can upsert), and ``cluster_settings`` keeps only the columns the monitor reads
+plus ``type``/``public``/``description``.
+"""
+
+from __future__ import annotations
+
+SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS crdb_internal;
+CREATE TABLE IF NOT EXISTS crdb_internal.gossip_liveness (
+    node_id BIGINT NOT NULL PRIMARY KEY,
+    epoch BIGINT NOT NULL,
+    expiration TEXT NOT NULL,
+    draining BOOLEAN NOT NULL,
+    decommissioning BOOLEAN NOT NULL,
+    membership TEXT NOT NULL,
+    updated_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS crdb_internal.gossip_nodes (
+    node_id BIGINT NOT NULL PRIMARY KEY,
+    network TEXT NOT NULL,
+    address TEXT NOT NULL,
+    advertise_address TEXT NOT NULL,
+    sql_network TEXT NOT NULL,
+    sql_address TEXT NOT NULL,
+    advertise_sql_address TEXT NOT NULL,
+    attrs JSON NOT NULL,
+    locality TEXT NOT NULL,
+    cluster_name TEXT NOT NULL,
+    server_version TEXT NOT NULL,
+    build_tag TEXT NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    is_live BOOLEAN NOT NULL,
+    ranges BIGINT NOT NULL,
+    leases BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS crdb_internal.kv_store_status (
+    node_id BIGINT NOT NULL,
+    store_id BIGINT NOT NULL,
+    attrs JSON NOT NULL,
+    capacity BIGINT NOT NULL,
+    available BIGINT NOT NULL,
+    used BIGINT NOT NULL,
+    logical_bytes BIGINT NOT NULL,
+    range_count BIGINT NOT NULL,
+    lease_count BIGINT NOT NULL,
+    writes_per_second DOUBLE PRECISION NOT NULL,
+    bytes_per_replica JSON NOT NULL,
+    writes_per_replica JSON NOT NULL,
+    metrics JSON NOT NULL,
+    properties JSON NOT NULL,
+    PRIMARY KEY (node_id, store_id)
+);
+CREATE TABLE IF NOT EXISTS crdb_internal.cluster_settings (
+    variable TEXT NOT NULL PRIMARY KEY,
+    value TEXT NOT NULL,
+    type TEXT NOT NULL,
+    public BOOLEAN NOT NULL,
+    description TEXT NOT NULL
+);
+"""
+
+UPSERT_SETTING = """
+INSERT INTO crdb_internal.cluster_settings (variable, value, type, public, description)
+VALUES (%s, %s, 'd', true, '') ON CONFLICT (variable) DO NOTHING
+"""
+
+UPSERT_LIVENESS = """
+INSERT INTO crdb_internal.gossip_liveness
+    (node_id, epoch, expiration, draining, decommissioning, membership, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, now() AT TIME ZONE 'UTC')
+ON CONFLICT (node_id) DO UPDATE SET
+    epoch = excluded.epoch, expiration = excluded.expiration, draining = excluded.draining,
+    decommissioning = excluded.decommissioning, membership = excluded.membership,
+    updated_at = excluded.updated_at
+"""
+
+UPSERT_NODE = """
+INSERT INTO crdb_internal.gossip_nodes
+    (node_id, network, address, advertise_address, sql_network, sql_address,
+     advertise_sql_address, attrs, locality, cluster_name, server_version, build_tag,
+     started_at, is_live, ranges, leases)
+VALUES (%s, 'tcp', %s, %s, 'tcp', %s, %s, '{}', %s, 'crossroom-fixture', '25.2',
+        'v25.2.4-fixture', %s, true, %s, %s)
+ON CONFLICT (node_id) DO UPDATE SET
+    address = excluded.address, advertise_address = excluded.advertise_address,
+    sql_address = excluded.sql_address, advertise_sql_address = excluded.advertise_sql_address,
+    locality = excluded.locality, started_at = excluded.started_at, is_live = true,
+    ranges = excluded.ranges, leases = excluded.leases
+"""
+
+GOSSIP_EXPIRY = """
+UPDATE crdb_internal.gossip_nodes AS n
+SET is_live = (l.updated_at > (now() AT TIME ZONE 'UTC') - interval '4 seconds')
+FROM crdb_internal.gossip_liveness AS l
+WHERE l.node_id = n.node_id
+"""
+"""A node's gossip clients key lives 4 s: nodes whose gossip went quiet read not live."""
+
+UPSERT_STORE = """
+INSERT INTO crdb_internal.kv_store_status
+    (node_id, store_id, attrs, capacity, available, used, logical_bytes, range_count,
+     lease_count, writes_per_second, bytes_per_replica, writes_per_replica, metrics, properties)
+VALUES (%s, %s, '{}', 107374182400, 100000000000, %s, %s, %s, %s, %s,
+        '{}', '{}', %s, '{"read_only": false, "encrypted": false}')
+ON CONFLICT (node_id, store_id) DO UPDATE SET
+    used = excluded.used, logical_bytes = excluded.logical_bytes,
+    range_count = excluded.range_count, lease_count = excluded.lease_count,
+    writes_per_second = excluded.writes_per_second, metrics = excluded.metrics
+"""
+
+READ_LIVENESS = """
+SELECT node_id, epoch, expiration, membership FROM crdb_internal.gossip_liveness
+"""
+
+READ_SETTING = "SELECT value FROM crdb_internal.cluster_settings WHERE variable = %s"
