@@ -168,3 +168,41 @@ def _cross_check(config: DemoConfig, values: dict[str, Any], top: At) -> None:
         top.key("defaults", line).key("kubernetes", line).error(
             f"mode 'existing' needs a kubeconfig; none given for {', '.join(inherited)}"
         )
+    _check_contexts(entries, config.clouds, top)
+
+
+def _check_contexts(
+    entries: tuple[CloudEntry, ...], clouds: tuple[CloudConfig, ...], top: At
+) -> None:
+    """A ``context`` must name one in its kubeconfig; only context names are read from it."""
+    given = top.report.given
+    known: dict[Path, list[str] | None] = {}
+    for entry, cloud in zip(entries, clouds, strict=True):
+        kube = cloud.kubernetes
+        if kube.mode != "existing" or kube.kubeconfig is None or kube.context is None:
+            continue
+        if kube.kubeconfig not in known:
+            known[kube.kubeconfig] = _context_names(kube.kubeconfig)
+        names = known[kube.kubeconfig]
+        if names is None or kube.context in names:
+            continue
+        where = entry.at.name if f"{entry.at.name}.kubernetes.context" in given else "defaults"
+        line = given[f"{where}.kubernetes.context"]
+        top.report.add(
+            line,
+            f"{where}.kubernetes.context",
+            f"{kube.context!r} is not a context in {kube.kubeconfig.name} "
+            f"(it has: {', '.join(names) or 'none'})",
+        )
+
+
+def _context_names(kubeconfig: Path) -> list[str] | None:
+    """The context names of a kubeconfig, or ``None`` when it cannot be read as one."""
+    try:
+        document = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
+    contexts = document.get("contexts") if isinstance(document, dict) else None
+    if not isinstance(contexts, list):
+        return None
+    return [str(c["name"]) for c in contexts if isinstance(c, dict) and "name" in c]
