@@ -1,0 +1,129 @@
+"""One Kubernetes API client per cluster, and the only way engine code calls it.
+
+Every call of the (blocking) official client runs in a worker thread under this cluster's
+own ``CapacityLimiter``, with ``abandon_on_cancel=True`` (cancel is prompt; the thread ends
+by its own timeout), a request timeout on the wire and an overall deadline around it.
+Responses are read as raw JSON (``_preload_content=False``): we never depend on the
+client's models accepting what a newer or older API server sends.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import anyio
+import urllib3
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+
+from engine.errors import PermanentStepError, StepError, TransientStepError
+
+REQUEST_TIMEOUT_S = 10.0
+"""Read timeout of one ordinary request; polls use shorter ones."""
+CONNECT_TIMEOUT_S = 5.0
+CALLS_PER_CLUSTER = 4
+
+KUBE_ERRORS: tuple[type[BaseException], ...] = (
+    ApiException,
+    TimeoutError,
+    OSError,
+    urllib3.exceptions.HTTPError,
+)
+"""What a call can raise when the cluster says no or cannot be reached."""
+
+
+class ApiUnreachable(TransientStepError):
+    """The cluster's API did not answer at all (no address, refused, timed out)."""
+
+
+def api_status(err: ApiException) -> tuple[int, str, str]:
+    """``(code, reason, message)`` from an ``ApiException`` and its ``metav1.Status`` body."""
+    reason, message = str(err.reason or ""), ""
+    try:
+        body = json.loads(err.body or "{}")
+        if isinstance(body, dict):
+            reason = str(body.get("reason") or reason)
+            message = str(body.get("message") or "")
+    except (TypeError, ValueError):
+        pass
+    return int(err.status or 0), reason, message
+
+
+def step_error(what: str, err: BaseException) -> StepError:
+    """A one-line, secret-free reason; transient when a retry could help."""
+    if isinstance(err, ApiException):
+        code, reason, message = api_status(err)
+        line = f"{what}: HTTP {code} {reason}" + (f": {message}" if message else "")
+        if code in (400, 401, 422) or (code == 403 and "being terminated" not in message):
+            return PermanentStepError(line)
+        return TransientStepError(line)
+    if isinstance(err, TimeoutError):
+        return ApiUnreachable(f"{what}: the Kubernetes API did not answer in time")
+    if isinstance(err, urllib3.exceptions.HTTPError | OSError):
+        return ApiUnreachable(f"{what}: cannot reach the Kubernetes API ({type(err).__name__})")
+    return TransientStepError(f"{what}: {type(err).__name__}: {err}")
+
+
+def fresh_configuration() -> k8s.Configuration:
+    """A new client configuration (never the process-wide default) that fails fast:
+    retries are ours to schedule, so urllib3 must not multiply every timeout by three."""
+    configuration = k8s.Configuration()
+    configuration.retries = False
+    return configuration
+
+
+class KubeApi:
+    """A cluster's ``ApiClient`` and its limiter; ``label`` names it in messages."""
+
+    def __init__(
+        self, api_client: k8s.ApiClient, label: str, limiter: anyio.CapacityLimiter | None = None
+    ) -> None:
+        self.api_client = api_client
+        self.label = label
+        self.limiter = limiter or anyio.CapacityLimiter(CALLS_PER_CLUSTER)
+        self.watch_limiter = anyio.CapacityLimiter(2)
+        # First touch of each class imports its module: call this off the event loop.
+        self.core = k8s.CoreV1Api(api_client)
+        self.apps = k8s.AppsV1Api(api_client)
+        self.policy = k8s.PolicyV1Api(api_client)
+        self.batch = k8s.BatchV1Api(api_client)
+        self.version = k8s.VersionApi(api_client)
+
+    @property
+    def host(self) -> str:
+        return str(self.api_client.configuration.host)
+
+    async def call(
+        self, fn: Callable[..., Any], *args: Any, read_s: float = REQUEST_TIMEOUT_S, **kwargs: Any
+    ) -> Any:
+        """Run one request off the loop; return its JSON body (``None`` if empty).
+
+        Raises ``ApiException`` for HTTP errors, ``TimeoutError`` when the request outlives
+        ``read_s`` (plus the connect timeout), urllib3/OS errors when unreachable.
+        """
+        kwargs["_request_timeout"] = (CONNECT_TIMEOUT_S, read_s)
+        kwargs["_preload_content"] = False
+        with anyio.fail_after(read_s + CONNECT_TIMEOUT_S + 1.0):
+            resp = await anyio.to_thread.run_sync(
+                partial(_read_json, fn, args, kwargs),
+                limiter=self.limiter,
+                abandon_on_cancel=True,
+            )
+        return resp
+
+    def close(self) -> None:
+        """Drop pooled connections; in-flight calls in abandoned threads end by timeout."""
+        pool = getattr(self.api_client.rest_client, "pool_manager", None)
+        if pool is not None:
+            pool.clear()
+
+
+def _read_json(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    resp = fn(*args, **kwargs)
+    data = resp.data if hasattr(resp, "data") else resp
+    if isinstance(data, bytes | bytearray):
+        return json.loads(data) if data.strip() else None
+    return data

@@ -1,0 +1,177 @@
+"""The plan's "kubernetes" and "cockroach" steps, the same for k3s and existing clusters.
+
+"kubernetes": the API answers and every expected node is Ready, polled with short request
+timeouts, progress "nodes ready k of n". "cockroach": namespace, secrets (secure mode),
+services, PodDisruptionBudget, StatefulSet, the init Job on the bootstrapping cloud, then
+wait until every pod is Ready. Each object is written to the ledger before it is created.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.config.model import CloudConfig, DemoConfig
+from engine.errors import PermanentStepError
+from engine.kube import manifests, names
+from engine.kube.apply import KINDS, apply_object, record_id
+from engine.kube.client import KUBE_ERRORS, KubeApi, step_error
+from engine.kube.crdb_certs import node_certs, node_dns_names, root_client_certs, run_certs_dir
+from engine.kube.kubeconfig import API_META, connect, is_existing, k3s_server_url
+from engine.kube.topology import (
+    SEEDS_META,
+    bootstraps,
+    cockroach_spec,
+    join_addresses,
+    namespace_of,
+    node_addresses,
+    published_seeds,
+)
+from engine.plan import Step, StepContext
+
+POLL_S = 2.0
+POLL_READ_S = 4.0
+"""Read timeout of one poll: a hung API costs one short wait, not the step."""
+
+Obj = dict[str, Any]
+
+
+def count_ready(node_list: Obj) -> tuple[int, int, list[str]]:
+    """(Ready nodes, all nodes, every node address) from a NodeList body."""
+    ready, total, addresses = 0, 0, []
+    for node in node_list.get("items") or []:
+        total += 1
+        status = node.get("status") or {}
+        if any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in status.get("conditions") or []
+        ):
+            ready += 1
+        addresses += [str(a.get("address")) for a in status.get("addresses") or []]
+    return ready, total, addresses
+
+
+async def kubernetes_ready(ctx: StepContext) -> None:
+    """Poll until the API answers and all expected nodes are Ready."""
+    api = await connect(ctx)
+    expected = None if is_existing(ctx.cloud) else ctx.cloud.servers
+    last_error = ""
+    announced = False
+    while True:
+        try:
+            version = await api.call(api.version.get_code, read_s=POLL_READ_S)
+            nodes = await api.call(api.core.list_node, read_s=POLL_READ_S)
+        except KUBE_ERRORS as err:
+            error = step_error("Kubernetes API", err)
+            if isinstance(error, PermanentStepError):
+                raise error from err
+            if error.message != last_error:
+                ctx.log(error.message, level="warning")
+                last_error = error.message
+            ctx.progress(f"waiting for the API at {api.label}")
+            await ctx.clock.sleep(POLL_S)
+            continue
+        if not announced:
+            ctx.log(f"Kubernetes {version.get('gitVersion', '?')} answers at {api.label}")
+            announced = True
+        ready, total, addresses = count_ready(nodes)
+        want = expected if expected is not None else total
+        ctx.progress(f"nodes ready {ready} of {want}", done=min(ready, want), total=want)
+        if total and ready >= want:
+            ctx.facts["kube_node_addresses"] = addresses
+            return
+        await ctx.clock.sleep(POLL_S)
+
+
+async def _ensure(ctx: StepContext, api: KubeApi, obj: Obj, **meta: str) -> None:
+    """Record, then create or patch; the ledger knows the object before the cluster does."""
+    kind = KINDS[obj["kind"]]
+    name = obj["metadata"]["name"]
+    namespace = obj["metadata"].get("namespace", "")
+    extra = dict(meta)
+    url = k3s_server_url(ctx) if not is_existing(ctx.cloud) else None
+    if url:
+        extra[API_META] = url
+    ctx.record(
+        kind.resource_type,
+        record_id(kind, namespace, name),
+        name,
+        namespace=namespace,
+        kind=kind.name,
+        **extra,
+    )
+    try:
+        outcome = await apply_object(api, obj)
+    except KUBE_ERRORS as err:
+        raise step_error(f"apply {kind.name.lower()} {name}", err) from err
+    ctx.log(f"{kind.name.lower()} {record_id(kind, namespace, name)} {outcome}")
+
+
+async def deploy_cockroach(ctx: StepContext) -> None:
+    api = await connect(ctx)
+    namespace = namespace_of(ctx)
+    join = await join_addresses(ctx, namespace)
+    spec = cockroach_spec(ctx, namespace, join)
+    await _ensure(ctx, api, manifests.namespace(spec))
+    if spec.secure:
+        dns = node_dns_names(namespace, names.PUBLIC_SERVICE, names.HEADLESS_SERVICE)
+        node = node_certs(ctx.cloud_dir, dns, node_addresses(ctx))
+        client = root_client_certs(run_certs_dir(ctx.cloud_dir))
+        await _ensure(ctx, api, manifests.secret(spec, names.NODE_SECRET, node.secret_data()))
+        await _ensure(ctx, api, manifests.secret(spec, names.CLIENT_SECRET, client.secret_data()))
+    await _ensure(ctx, api, manifests.headless_service(spec))
+    await _ensure(ctx, api, manifests.public_service(spec))
+    await _ensure(ctx, api, manifests.budget(spec))
+    seeds = ",".join(published_seeds(ctx, namespace))
+    await _ensure(ctx, api, manifests.statefulset(spec), **{SEEDS_META: seeds})
+    if bootstraps(ctx):
+        await _ensure(ctx, api, manifests.init_job(spec))
+    await _wait_pods_ready(ctx, api, namespace, spec.replicas)
+
+
+async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want: int) -> None:
+    selector = names.selector(ctx.run_id, ctx.cloud.name)
+    phases: dict[str, str] = {}
+    last_error = ""
+    while True:
+        try:
+            listing = await api.call(
+                api.core.list_namespaced_pod,
+                namespace,
+                label_selector=selector,
+                read_s=POLL_READ_S,
+            )
+        except KUBE_ERRORS as err:
+            error = step_error("list pods", err)
+            if isinstance(error, PermanentStepError):
+                raise error from err
+            if error.message != last_error:
+                ctx.log(error.message, level="warning")
+                last_error = error.message
+            await ctx.clock.sleep(POLL_S)
+            continue
+        ready = 0
+        for pod in listing.get("items") or []:
+            name = str(pod["metadata"]["name"])
+            status = pod.get("status") or {}
+            phase = str(status.get("phase") or "Pending")
+            if phases.get(name) != phase:
+                ctx.log(f"pod {name}: {phase}")
+                phases[name] = phase
+            if any(
+                c.get("type") == "Ready" and c.get("status") == "True"
+                for c in status.get("conditions") or []
+            ):
+                ready += 1
+        ctx.progress(f"pods ready {ready} of {want}", done=min(ready, want), total=want)
+        if ready >= want:
+            return
+        await ctx.clock.sleep(POLL_S)
+
+
+def kube_steps(demo: DemoConfig, cloud: CloudConfig) -> list[Step]:
+    """The "kubernetes" and "cockroach" steps of one cloud (k3s or existing cluster)."""
+    del demo, cloud  # the steps read both from their StepContext
+    return [
+        Step("kubernetes", kubernetes_ready, timeout_s=900.0),
+        Step("cockroach", deploy_cockroach, timeout_s=900.0),
+    ]

@@ -1,0 +1,186 @@
+"""A whole show on existing clusters: deploy, watch, kill, revive, tear down, over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+import pytest
+
+from engine.errors import StepError
+from engine.events import PodObserved, StepProgress
+from engine.kube import ExistingKubernetesCloud, watch_pods
+from engine.kube.topology import SEEDS_META
+from engine.plan import STEPS, StepContext
+from engine.targets import Target
+
+from .conftest import Contexts, existing_demo
+from .fake_apiserver import FakeApiServer
+
+NS_ALPHA = "crossroom-xr-20261127-051200-a1b2-alpha"
+NS_BETA = "crossroom-xr-20261127-051200-a1b2-beta"
+
+
+async def run_plan(backend: ExistingKubernetesCloud, ctx: StepContext) -> None:
+    """What the runner does with a plan, minus retries: run every step not skipped."""
+    for step in backend.steps():
+        if step.skip:
+            continue
+        ctx.step = step.name
+        with anyio.fail_after(30):
+            await step.run(ctx)
+
+
+async def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
+    with anyio.fail_after(seconds):
+        while not check():  # noqa: ASYNC110 - polls events other tasks append
+            await anyio.sleep(0.02)
+
+
+def pod_events(ctxs: Contexts, pod: str) -> list[PodObserved]:
+    return [e for e in ctxs.of(PodObserved) if e.pod == pod]
+
+
+@pytest.mark.anyio
+async def test_plan_skips_every_server_step(kubeconfig: Path) -> None:
+    demo = existing_demo(kubeconfig)
+    steps = ExistingKubernetesCloud(demo, demo.clouds[0]).steps()
+    assert [s.name for s in steps] == list(STEPS[: STEPS.index("join")])
+    assert [s.name for s in steps if not s.skip] == ["kubernetes", "cockroach"]
+
+
+@pytest.mark.anyio
+async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    demo = existing_demo(kubeconfig)
+    ctxs = contexts(demo, speed=10.0)
+    clouds = {c.name: ExistingKubernetesCloud(demo, c) for c in demo.clouds}
+    alpha, beta = ctxs("alpha"), ctxs("beta")
+
+    # Both clouds at once; beta waits for alpha's seeds (alpha bootstraps the cluster).
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_plan, clouds["beta"], beta)
+        tg.start_soon(run_plan, clouds["alpha"], alpha)
+
+    store = fake_api.cluster
+    sts_alpha = store.get("apps/v1", "statefulsets", NS_ALPHA, "cockroachdb")
+    sts_beta = store.get("apps/v1", "statefulsets", NS_BETA, "cockroachdb")
+    alpha_cmd = sts_alpha["spec"]["template"]["spec"]["containers"][0]["command"][2]
+    beta_cmd = sts_beta["spec"]["template"]["spec"]["containers"][0]["command"][2]
+    alpha_peer = f"cockroachdb-0.cockroachdb.{NS_ALPHA}.svc.cluster.local:26257"
+    assert sts_alpha["spec"]["replicas"] == 3
+    assert f"--join={alpha_peer}," in alpha_cmd and f"--join={alpha_peer}," in beta_cmd
+    assert "--locality=cloud=alpha,region=test" in alpha_cmd
+    assert "--locality=cloud=beta,region=test" in beta_cmd
+    assert 'ADVERTISE="${HOST_IP}"' in alpha_cmd  # existing cluster, hostPort exposure
+    store.get("batch/v1", "jobs", NS_ALPHA, "cluster-init")
+    with pytest.raises(Exception, match="not found"):
+        store.get("batch/v1", "jobs", NS_BETA, "cluster-init")
+
+    kinds = sorted(r.resource_type for r in ctxs.ledger.live(cloud="alpha"))
+    assert kinds == sorted(
+        ["k8s_namespace", "k8s_service", "k8s_service", "k8s_pdb", "k8s_statefulset", "k8s_job"]
+    )
+    sts_record = next(
+        r for r in ctxs.ledger.live(cloud="alpha") if r.resource_type == "k8s_statefulset"
+    )
+    assert sts_record.get(SEEDS_META).split(",")[0] == alpha_peer
+    messages = [(e.cloud, e.step, e.message) for e in ctxs.of(StepProgress)]
+    assert ("alpha", "kubernetes", "nodes ready 3 of 3") in messages
+    assert ("alpha", "cockroach", "pods ready 3 of 3") in messages
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, alpha)
+        tg.start_soon(watch_pods, beta)
+        for n in (1, 2, 3):
+            await until(lambda n=n: any(e.ready for e in pod_events(ctxs, f"alpha/node-{n}")))
+        first = pod_events(ctxs, "alpha/node-2")[-1]
+        assert first.phase == "Running" and first.host == "fake-node-2" and first.restarts == 0
+
+        # Kill a node: its pod is deleted with grace 0 and comes back under the same name.
+        seen = len(pod_events(ctxs, "alpha/node-2"))
+        hit = await clouds["alpha"].kill(Target("alpha", "node", 2), alpha)
+        assert hit == ("alpha/node-2",)
+        assert any(
+            m == "DELETE"
+            and p.startswith(f"/api/v1/namespaces/{NS_ALPHA}/pods/cockroachdb-1?")
+            and "gracePeriodSeconds=0" in p
+            for m, p in store.requests
+        )
+        await until(lambda: any(e.phase == "Deleted" for e in pod_events(ctxs, "alpha/node-2")))
+        await until(lambda: pod_events(ctxs, "alpha/node-2")[-1].ready)
+        phases = [e.phase for e in pod_events(ctxs, "alpha/node-2")[seen:]]
+        assert phases[0] == "Deleted" and "Pending" in phases and phases[-1] == "Running"
+        store.get("v1", "pods", NS_ALPHA, "cockroachdb-1")  # same name
+
+        # Kill a whole cloud: every pod of beta, and only beta.
+        hit = await clouds["beta"].kill(Target("beta", "cloud"), beta)
+        assert hit == ("beta/node-1", "beta/node-2", "beta/node-3")
+        for n in (1, 2, 3):
+            await until(
+                lambda n=n: any(e.phase == "Deleted" for e in pod_events(ctxs, f"beta/node-{n}"))
+            )
+        assert not any(e.phase == "Deleted" for e in pod_events(ctxs, "alpha/node-1"))
+        with pytest.raises(StepError, match="no servers"):
+            await clouds["beta"].kill(Target("beta", "server", 1), beta)
+        assert await clouds["beta"].revive(Target("beta", "node", 1), beta) == ("beta/node-1",)
+
+        # Cancelling the watchers is prompt even with a stream open.
+        started = time.monotonic()
+        tg.cancel_scope.cancel()
+    assert time.monotonic() - started < 1.0
+
+    # Teardown, newest first, as the engine does.
+    for name, backend in clouds.items():
+        ctx = ctxs(name)
+        for record in reversed(ctxs.ledger.live(cloud=name)):
+            await backend.delete(record, ctx)
+            ctx.forget(record)
+        await backend.aclose()
+    assert ctxs.ledger.live() == []
+    assert store.list("v1", "namespaces", None, "")["items"] == []
+    assert store.list("v1", "pods", None, "")["items"] == []
+
+
+@pytest.mark.anyio
+async def test_watch_reconnects_after_a_dropped_stream_410_and_a_500(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    alpha = ctxs("alpha")
+    await run_plan(backend, alpha)
+    store = fake_api.cluster
+
+    def watches() -> int:
+        return sum(1 for m, p in store.requests if "watch=" in p)
+
+    def lists() -> int:
+        return sum(
+            1 for m, p in store.requests if p.split("?")[0].endswith("/pods") and "watch=" not in p
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, alpha)
+        await until(lambda: watches() == 1)
+        listed = lists()
+        # Other changes move the resource version on, history is compacted and the stream
+        # drops: resuming from the old version gets 410 Gone inside the stream, so it lists.
+        store.create("v1", "secrets", NS_ALPHA, {"metadata": {"name": "unrelated"}})
+        store.compact()
+        store.drop_watches()
+        await until(lambda: lists() == listed + 1 and watches() == 3)
+        # The next watch request fails with a 500: logged once, then list and watch again.
+        fake_api.fault("GET", r"/pods$", status=500, times=1)
+        store.drop_watches()
+        await until(lambda: lists() == listed + 2 and watches() == 5)
+        await backend.kill(Target("alpha", "node", 3), alpha)
+        await until(lambda: any(e.phase == "Deleted" for e in pod_events(ctxs, "alpha/node-3")))
+        await until(lambda: pod_events(ctxs, "alpha/node-3")[-1].ready)
+        tg.cancel_scope.cancel()
+    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+    assert any("pod watch: HTTP 500" in line and "reconnecting" in line for line in logs)
