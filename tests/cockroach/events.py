@@ -7,17 +7,21 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from engine import state as room
 from engine.events import Event
 
 
 @dataclass
 class Recorder:
-    """An ``EventSink`` that keeps every event and lets a test wait for one."""
+    """An ``EventSink`` that keeps every event, folds them into the room's state as they
+    come (cheap for the event loop the code under test shares), and lets a test wait."""
 
     events: list[Event] = field(default_factory=list)
+    state: room.RoomState = field(default_factory=room.RoomState)
 
     def __call__(self, event: Event) -> None:
         self.events.append(event)
+        self.state = room.apply(self.state, event)
 
     def of(self, kind: type[Event]) -> list[Event]:
         return [e for e in self.events if isinstance(e, kind)]
@@ -31,4 +35,4 @@ class Recorder:
                 for e in self.events[after:]:
                     if match(e):
                         return e
-                await anyio.sleep(0.02)
+                await anyio.sleep(0.05)

@@ -4,7 +4,9 @@ Column names and order follow CockroachDB (docs: reference/cockroach.md §1); ty
 INT -> BIGINT (CockroachDB INT is 64-bit), STRING -> TEXT, JSON -> JSON, FLOAT -> DOUBLE
 PRECISION. Differences: CockroachDB's virtual tables have no primary keys (ours do, so the
 fake nodes can upsert), and ``cluster_settings`` keeps only the columns the monitor reads
-plus ``type``/``public``/``description``.
+plus ``type``/``public``/``description``. Each server is its own database, so the
+workload's ``kv`` table is created on every one up front: that stands in for CockroachDB
+replicating the schema (the workload's own ``CREATE TABLE IF NOT EXISTS`` still runs).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ CREATE TABLE IF NOT EXISTS crdb_internal.kv_store_status (
     properties JSON NOT NULL,
     PRIMARY KEY (node_id, store_id)
 );
+CREATE TABLE IF NOT EXISTS public.kv (k BIGINT NOT NULL PRIMARY KEY, v BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS crdb_internal.cluster_settings (
     variable TEXT NOT NULL PRIMARY KEY,
     value TEXT NOT NULL,

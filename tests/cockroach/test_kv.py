@@ -1,0 +1,165 @@
+"""The kv workload against real servers: rate, errors through a kill, real percentiles."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import psycopg2
+import pytest
+
+from engine.clock import ScaledClock
+from engine.cockroach.book import NodeBook
+from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, options_from_urls
+from engine.cockroach.kv import KvStats, KvWorkload, OpFailed, key_of, percentile, run_with_retries
+from engine.cockroach.publish import Publisher
+from engine.events import WorkloadSample
+
+from .events import Recorder
+from .local_cluster import LocalCluster
+
+
+def test_percentile_is_hdr_style_nearest_rank() -> None:
+    data = sorted(float(i) for i in range(1, 101))
+    assert percentile(data, 0.50) == 50.0
+    assert percentile(data, 0.95) == 95.0
+    assert percentile(data, 0.99) == 99.0
+    assert percentile([7.0], 0.99) == 7.0
+    assert percentile([], 0.5) == 0.0
+
+
+def test_stats_tick_reports_the_interval_and_cumulative_errors() -> None:
+    stats = KvStats()
+    stats.tick(10.0)
+    for ms in (1.0, 2.0, 3.0, 40.0):
+        stats.ok(ms)
+    stats.error(ambiguous=True)
+    s = stats.tick(12.0)
+    assert (s.ops_per_s, s.errors_total, s.p50_ms, s.max_ms) == (2.0, 1, 2.0, 40.0)
+    s2 = stats.tick(13.0)
+    assert (s2.ops_per_s, s2.errors_total, s2.p99_ms) == (0.0, 1, 0.0)
+    assert stats.ambiguous_total == 1
+
+
+def test_keys_spread_over_the_signed_64_bit_space() -> None:
+    keys = {key_of(i) for i in range(1000)}
+    assert len(keys) == 1000
+    assert min(keys) < -(2**62) and max(keys) > 2**62
+    assert all(-(2**63) <= k < 2**63 for k in keys)
+
+
+@asynccontextmanager
+async def running_workload(
+    cluster: LocalCluster, rate: float, concurrency: int
+) -> AsyncIterator[tuple[KvWorkload, Recorder]]:
+    rec = Recorder()
+    seeds, options = options_from_urls(cluster.sql_urls, 26257)
+    book = NodeBook(seeds, 26257)
+    kv = KvWorkload(
+        options=options,
+        candidates=book.spread,
+        publish=Publisher(rec, ScaledClock(1.0)),
+        read_percent=50,
+        max_rate=rate,
+        concurrency=concurrency,
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(kv.run)
+        yield kv, rec
+        tg.cancel_scope.cancel()
+
+
+def samples(rec: Recorder) -> list[WorkloadSample]:
+    return [e for e in rec.of(WorkloadSample) if isinstance(e, WorkloadSample)]
+
+
+@pytest.mark.anyio
+@pytest.mark.slow
+async def test_rate_respects_max_rate_and_percentiles_are_real(
+    healthy_cluster: LocalCluster, record_property: pytest.RecordProperty
+) -> None:
+    async with running_workload(healthy_cluster, rate=200, concurrency=4) as (kv, rec):
+        await rec.wait_for(lambda e: len(samples(rec)) >= 7, within=15)
+    got = samples(rec)[1:7]  # the first second includes connecting and CREATE TABLE
+    rate = statistics.fmean(s.ops_per_s for s in got)
+    record_property("kv_rate_at_200", round(rate, 1))
+    print(f"\nkv at max_rate=200: {rate:.1f} ops/s; last sample {got[-1]}")
+    assert rate == pytest.approx(200, rel=0.10)
+    assert all(s.ops_per_s <= 200 * 1.15 for s in got)
+    for s in got:
+        assert 0 < s.p50_ms <= s.p95_ms <= s.p99_ms <= s.max_ms < 1000
+        assert s.errors_total == 0
+    # The writes really landed: the servers hold kv rows.
+    total = 0
+    for n in healthy_cluster.nodes:
+        with psycopg2.connect(n.url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM kv")
+            total += cur.fetchone()[0]
+        conn.close()
+    assert total > 0.3 * kv.stats.ops_total
+
+
+@pytest.mark.anyio
+@pytest.mark.slow
+async def test_errors_are_counted_through_a_kill_and_load_continues(
+    healthy_cluster: LocalCluster,
+) -> None:
+    async with running_workload(healthy_cluster, rate=150, concurrency=6) as (_kv, rec):
+        await rec.wait_for(lambda e: len(samples(rec)) >= 2, within=10)
+        before = samples(rec)[-1].errors_total
+        healthy_cluster.kill(1)
+        mark = len(rec.events)
+        await rec.wait_for(
+            lambda e: isinstance(e, WorkloadSample) and e.errors_total > before,
+            within=5,
+            after=mark,
+        )
+        await anyio.sleep(3.5)
+    after = samples(rec)
+    assert after[-1].errors_total > before
+    # Workers whose node died moved on: the last seconds run near the full rate again.
+    assert statistics.fmean(s.ops_per_s for s in after[-2:]) > 0.8 * 150
+
+
+@pytest.mark.slow
+def test_retry_loop_retries_40001_and_flags_40003(healthy_cluster: LocalCluster) -> None:
+    n = healthy_cluster.node(1)
+    session = SqlSession(ConnectOptions(), lambda: [Endpoint(n.host, n.sql_port)])
+    # A sequence counts attempts outside the failing statement's transaction.
+    session.fetch(
+        """
+        CREATE SEQUENCE IF NOT EXISTS attempts;
+        CREATE OR REPLACE FUNCTION contended(fail_first BIGINT) RETURNS INT
+        LANGUAGE plpgsql AS $$
+        BEGIN
+          IF nextval('attempts') <= fail_first THEN
+            RAISE EXCEPTION 'restart transaction' USING ERRCODE = '40001';
+          END IF;
+          RETURN 1;
+        END $$;
+        """
+    )
+    session.fetch("SELECT setval('attempts', 1, false)")
+    t0 = time.perf_counter()
+    ms = run_with_retries(lambda: session.fetch("SELECT contended(2)"))
+    assert session.fetch("SELECT last_value FROM attempts")[0][0] == 3  # 40001, 40001, ok
+    assert ms >= (0.1 + 0.2) * 0.5 * 1000 * 0.99  # the documented backoff really slept
+    assert ms <= (time.perf_counter() - t0) * 1000 + 1
+
+    session.fetch("SELECT setval('attempts', 1, false)")
+    with pytest.raises(OpFailed) as exhausted:
+        run_with_retries(lambda: session.fetch("SELECT contended(100)"), sleep=lambda s: None)
+    assert "40001" in exhausted.value.message and not exhausted.value.ambiguous
+    assert session.fetch("SELECT last_value FROM attempts")[0][0] == 4  # 1 try + 3 retries
+
+    with pytest.raises(OpFailed) as ambiguous:
+        run_with_retries(
+            lambda: session.fetch(
+                "DO $$ BEGIN RAISE EXCEPTION 'result is ambiguous' USING ERRCODE = '40003'; END $$"
+            )
+        )
+    assert ambiguous.value.ambiguous
+    session.close()
