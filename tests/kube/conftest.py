@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from engine.clock import Clock, ScaledClock
@@ -105,6 +106,13 @@ class Contexts:
 
     def of(self, kind: type[Event]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
+
+
+async def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``check()`` holds (events appended by other tasks); fail after ``seconds``."""
+    with anyio.fail_after(seconds):
+        while not check():  # noqa: ASYNC110 - polls state other tasks and threads change
+            await anyio.sleep(0.02)
 
 
 def _no_room() -> Any:

@@ -16,7 +16,7 @@ from engine.kube.topology import SEEDS_META
 from engine.plan import STEPS, StepContext
 from engine.targets import Target
 
-from .conftest import Contexts, existing_demo
+from .conftest import Contexts, existing_demo, until
 from .fake_apiserver import FakeApiServer
 
 NS_ALPHA = "crossroom-xr-20261127-051200-a1b2-alpha"
@@ -31,12 +31,6 @@ async def run_plan(backend: ExistingKubernetesCloud, ctx: StepContext) -> None:
         ctx.step = step.name
         with anyio.fail_after(30):
             await step.run(ctx)
-
-
-async def until(check: Callable[[], bool], seconds: float = 10.0) -> None:
-    with anyio.fail_after(seconds):
-        while not check():  # noqa: ASYNC110 - polls events other tasks append
-            await anyio.sleep(0.02)
 
 
 def pod_events(ctxs: Contexts, pod: str) -> list[PodObserved]:

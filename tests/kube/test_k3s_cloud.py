@@ -1,0 +1,159 @@
+"""k3s mode: the locally built kubeconfig reaches a TLS API that trusts only our CA set."""
+
+from __future__ import annotations
+
+import base64
+import stat
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import anyio
+import pytest
+import yaml
+from cryptography import x509
+
+from engine.config.model import CloudConfig, ClusterConfig, DemoConfig, KubernetesConfig
+from engine.errors import StepError
+from engine.events import StepProgress
+from engine.kube import delete_kube_resource, kube_steps
+from engine.kube.pki import Issued, k3s_ca_set, load_key
+from engine.kube.pki import issue_leaf as issue
+from engine.kube.topology import SEEDS_META
+from engine.ledger import LedgerRecord
+
+from .conftest import Contexts, until
+from .fake_apiserver import FakeApiServer, TLSFiles
+from .fake_store import FakeCluster
+
+
+def k3s_demo(secure: bool = False) -> DemoConfig:
+    cloud = CloudConfig(name="vexx", label="Vexx", servers=3, kubernetes=KubernetesConfig())
+    return DemoConfig(name="k3s", cluster=ClusterConfig(secure=secure), clouds=(cloud,))
+
+
+def ca_from_set(cloud_dir: Path, name: str) -> Issued:
+    cas = k3s_ca_set(cloud_dir)
+    chain = x509.load_pem_x509_certificates(cas.files[f"{name}.crt"])
+    return Issued(chain[0], load_key(cas.files[f"{name}.key"]), tuple(chain[1:]))
+
+
+@pytest.fixture
+async def k3s(
+    contexts: Callable[..., Contexts], request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[Contexts, FakeApiServer]]:
+    secure = bool(getattr(request, "param", False))
+    ctxs = contexts(k3s_demo(secure), speed=10.0)
+    cloud_dir = ctxs.run.cloud_dir("vexx")
+    serving = issue(
+        ca_from_set(cloud_dir, "server-ca"), "kube-apiserver", server=True, ips=["127.0.0.1"]
+    )
+    tls = TLSFiles(
+        serving.bundle_pem, serving.key_pem, k3s_ca_set(cloud_dir).files["client-ca.crt"]
+    )
+    server = FakeApiServer(cluster=FakeCluster(nodes=3, pod_ready_after=0.1), token=None, tls=tls)
+    server.start()
+    ctxs("vexx", floating_ips=["127.0.0.1", "127.0.0.2", "127.0.0.3"], k3s_api_port=server.port)
+    try:
+        yield ctxs, server
+    finally:
+        server.stop()
+
+
+@pytest.mark.anyio
+async def test_nodes_ready_progress_then_deploy_over_tls(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    ctxs, server = k3s
+    ctx = ctxs("vexx")
+    server.cluster.set_node_ready(1)
+    steps = {s.name: s for s in kube_steps(ctxs.demo, ctx.cloud)}
+    async with anyio.create_task_group() as tg:
+
+        async def kubernetes() -> None:
+            ctx.step = "kubernetes"
+            await steps["kubernetes"].run(ctx)
+
+        tg.start_soon(kubernetes)
+        await until(lambda: any(e.message == "nodes ready 1 of 3" for e in ctxs.of(StepProgress)))
+        server.cluster.set_node_ready(3)
+    progress = [(e.done, e.total) for e in ctxs.of(StepProgress) if e.step == "kubernetes"]
+    assert (1, 3) in progress and progress[-1] == (3, 3)
+    # Every request was authenticated by the admin certificate we signed ourselves.
+    assert ("GET", "/api/v1/nodes") in server.cluster.requests
+
+    ctx.step = "cockroach"
+    with anyio.fail_after(20):
+        await steps["cockroach"].run(ctx)
+    records = ctxs.ledger.live(cloud="vexx")
+    url = f"https://127.0.0.1:{server.port}"
+    assert all(r.get("api") == url for r in records)  # teardown after a crash can find it
+    sts = next(r for r in records if r.resource_type == "k8s_statefulset")
+    assert sts.get(SEEDS_META) == "127.0.0.1:26257,127.0.0.2:26257,127.0.0.3:26257"
+    kubeconfig = ctx.cloud_dir / "kubeconfig.yaml"
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    assert yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"] == url
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("k3s", [True], indirect=True)
+async def test_secure_mode_ships_node_and_client_certificates_as_secrets(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    ctxs, server = k3s
+    ctx = ctxs("vexx")
+    for step in kube_steps(ctxs.demo, ctx.cloud):
+        ctx.step = step.name
+        with anyio.fail_after(20):
+            await step.run(ctx)
+    ns = "crossroom-xr-20261127-051200-a1b2-vexx"
+    node = server.cluster.get("v1", "secrets", ns, "cockroachdb-node")["data"]
+    client = server.cluster.get("v1", "secrets", ns, "cockroachdb-client")["data"]
+    assert set(node) == {"ca.crt", "node.crt", "node.key"}
+    assert set(client) == {"ca.crt", "client.root.crt", "client.root.key"}
+    cert = x509.load_pem_x509_certificate(base64.b64decode(node["node.crt"]))
+    ca = x509.load_pem_x509_certificate(base64.b64decode(node["ca.crt"]))
+    cert.verify_directly_issued_by(ca)
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    ips = {str(i) for i in san.get_values_for_type(x509.IPAddress)}
+    assert {"127.0.0.1", "127.0.0.2", "127.0.0.3", "10.0.0.11", "203.0.113.11"} <= ips
+    assert f"*.cockroachdb.{ns}.svc.cluster.local" in san.get_values_for_type(x509.DNSName)
+    sts = server.cluster.get("apps/v1", "statefulsets", ns, "cockroachdb")
+    assert "--certs-dir=/cockroach/cockroach-certs" in str(sts["spec"]["template"])
+
+
+@pytest.mark.anyio
+async def test_teardown_lets_go_when_the_k3s_api_is_gone_but_not_for_existing(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    ctxs, server = k3s
+    ctx = ctxs("vexx")
+    url = f"https://127.0.0.1:{server.port}"
+    record = LedgerRecord(
+        "vexx",
+        "k8s_namespace",
+        "crossroom-x",
+        "crossroom-x",
+        "cockroach",
+        (("api", url), ("namespace", "")),
+    )
+    server.stop()
+    with anyio.fail_after(10):
+        assert await delete_kube_resource(record, ctx) is True
+    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+    assert any("goes with this run's servers" in line for line in logs)
+    other = LedgerRecord("vexx", "server", "abc")
+    assert await delete_kube_resource(other, ctx) is False
+
+
+@pytest.mark.anyio
+async def test_existing_cluster_unreachable_teardown_is_an_error(
+    kubeconfig: Path, fake_api: FakeApiServer, contexts: Callable[..., Contexts]
+) -> None:
+    from .conftest import existing_demo
+
+    ctx = contexts(existing_demo(kubeconfig), speed=10.0)("alpha")
+    fake_api.stop()
+    record = LedgerRecord("alpha", "k8s_namespace", "crossroom-x", "crossroom-x")
+    with pytest.raises(StepError, match="cannot reach the Kubernetes API"):
+        await delete_kube_resource(record, ctx)
+    fake_api.start()  # the fixture stops it again
