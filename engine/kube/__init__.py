@@ -2,18 +2,39 @@
 
 The lead's entry points: ``render_user_data`` (cloud-init for OpenStack servers),
 ``kube_steps`` (the "kubernetes" and "cockroach" steps), ``delete_kube_resource``
-(teardown), ``kill_pod`` / ``revive_pod`` (chaos), ``watch_pods`` (pane feed) and
-``ExistingKubernetesCloud`` (a whole ``CloudBackend`` for ``kubernetes: {kubeconfig}``).
+(teardown), ``kill_pod`` / ``kill_all_pods`` / ``revive_pod`` (chaos), ``watch_pods``
+(pane feed) and ``ExistingKubernetesCloud`` (a whole ``CloudBackend`` for
+``kubernetes: {kubeconfig, context}``).
+
+Names resolve lazily: importing the official kubernetes client costs over a second, and
+a rehearsal run, or the OpenStack provider rendering user data, should not pay for it.
 """
 
 from __future__ import annotations
 
-from engine.kube.cloud import ExistingKubernetesCloud
-from engine.kube.kubeconfig import is_existing
-from engine.kube.pods import kill_all_pods, kill_pod, revive_pod, watch_pods
-from engine.kube.steps import kube_steps
-from engine.kube.teardown import delete_kube_resource, is_kube_record
-from engine.kube.userdata import render_user_data
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.kube.cloud import ExistingKubernetesCloud
+    from engine.kube.kubeconfig import is_existing
+    from engine.kube.pods import kill_all_pods, kill_pod, revive_pod, watch_pods
+    from engine.kube.steps import kube_steps
+    from engine.kube.teardown import delete_kube_resource, is_kube_record
+    from engine.kube.userdata import render_user_data
+
+_HOMES = {
+    "ExistingKubernetesCloud": "engine.kube.cloud",
+    "is_existing": "engine.kube.kubeconfig",
+    "kill_all_pods": "engine.kube.pods",
+    "kill_pod": "engine.kube.pods",
+    "revive_pod": "engine.kube.pods",
+    "watch_pods": "engine.kube.pods",
+    "kube_steps": "engine.kube.steps",
+    "delete_kube_resource": "engine.kube.teardown",
+    "is_kube_record": "engine.kube.teardown",
+    "render_user_data": "engine.kube.userdata",
+}
 
 __all__ = [
     "ExistingKubernetesCloud",
@@ -27,3 +48,10 @@ __all__ = [
     "revive_pod",
     "watch_pods",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'engine.kube' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

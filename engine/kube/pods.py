@@ -19,6 +19,7 @@ import anyio
 import anyio.from_thread
 from kubernetes.client.exceptions import ApiException
 
+from engine.errors import StepError
 from engine.events import PodObserved
 from engine.kube import names
 from engine.kube.client import CONNECT_TIMEOUT_S, KUBE_ERRORS, KubeApi, step_error
@@ -32,6 +33,7 @@ Obj = dict[str, Any]
 WATCH_S = 30
 """Server-side length of one watch; a silent connection is given this plus a margin."""
 LIST_READ_S = 5.0
+WATCH_ERRORS: tuple[type[BaseException], ...] = (StepError, *KUBE_ERRORS)
 
 
 def pod_observed(cloud: str, pod: Obj, deleted: bool = False) -> PodObserved | None:
@@ -155,8 +157,12 @@ async def watch_pods(ctx: StepContext, retry_s: float = 2.0) -> None:
             if outcome == "expired":
                 state.resource_version = ""
             last_error = ""
-        except KUBE_ERRORS as err:
-            message = step_error("pod watch", err).message
+        except WATCH_ERRORS as err:
+            # No address yet (k3s still booting), a bad kubeconfig, a dropped stream: the
+            # panes keep their last state and the watcher keeps trying.
+            message = (
+                err.message if isinstance(err, StepError) else step_error("pod watch", err).message
+            )
             if message != last_error:
                 ctx.log(message + "; reconnecting", level="warning")
                 last_error = message

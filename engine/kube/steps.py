@@ -35,19 +35,36 @@ POLL_READ_S = 4.0
 Obj = dict[str, Any]
 
 
-def count_ready(node_list: Obj) -> tuple[int, int, list[str]]:
-    """(Ready nodes, all nodes, every node address) from a NodeList body."""
-    ready, total, addresses = 0, 0, []
+def count_ready(node_list: Obj) -> tuple[list[str], list[str], list[str]]:
+    """(Ready node names, not-Ready node names, every node address) from a NodeList."""
+    ready, waiting, addresses = [], [], []
     for node in node_list.get("items") or []:
-        total += 1
         status = node.get("status") or {}
+        name = str((node.get("metadata") or {}).get("name", "?"))
         if any(
             c.get("type") == "Ready" and c.get("status") == "True"
             for c in status.get("conditions") or []
         ):
-            ready += 1
+            ready.append(name)
+        else:
+            waiting.append(name)
         addresses += [str(a.get("address")) for a in status.get("addresses") or []]
-    return ready, total, addresses
+    return ready, waiting, addresses
+
+
+def pod_status_line(status: Obj) -> str:
+    """``Running``, ``Pending (ImagePullBackOff)``, ``Pending (Unschedulable: ...)``: what
+    the presenter needs to see when pods do not come up."""
+    phase = str(status.get("phase") or "Pending")
+    for container in status.get("containerStatuses") or []:
+        waiting = (container.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") and waiting["reason"] != "ContainerCreating":
+            return f"{phase} ({waiting['reason']})"
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("status") == "False":
+            detail = " ".join(str(cond.get("message") or "").split())[:100]
+            return f"{phase} ({cond.get('reason') or 'Unschedulable'}: {detail})"
+    return phase
 
 
 async def kubernetes_ready(ctx: StepContext) -> None:
@@ -55,6 +72,7 @@ async def kubernetes_ready(ctx: StepContext) -> None:
     api = await connect(ctx)
     expected = None if is_existing(ctx.cloud) else ctx.cloud.servers
     last_error = ""
+    last_waiting: list[str] = []
     announced = False
     while True:
         try:
@@ -73,12 +91,16 @@ async def kubernetes_ready(ctx: StepContext) -> None:
         if not announced:
             ctx.log(f"Kubernetes {version.get('gitVersion', '?')} answers at {api.label}")
             announced = True
-        ready, total, addresses = count_ready(nodes)
+        ready_nodes, waiting, addresses = count_ready(nodes)
+        ready, total = len(ready_nodes), len(ready_nodes) + len(waiting)
         want = expected if expected is not None else total
         ctx.progress(f"nodes ready {ready} of {want}", done=min(ready, want), total=want)
         if total and ready >= want:
             ctx.facts["kube_node_addresses"] = addresses
             return
+        if waiting and waiting != last_waiting:
+            ctx.log("not Ready yet: " + ", ".join(waiting[:8]))
+            last_waiting = waiting
         await ctx.clock.sleep(POLL_S)
 
 
@@ -91,14 +113,13 @@ async def _ensure(ctx: StepContext, api: KubeApi, obj: Obj, **meta: str) -> None
     url = k3s_server_url(ctx) if not is_existing(ctx.cloud) else None
     if url:
         extra[API_META] = url
-    ctx.record(
-        kind.resource_type,
-        record_id(kind, namespace, name),
-        name,
-        namespace=namespace,
-        kind=kind.name,
-        **extra,
+    rid = record_id(kind, namespace, name)
+    known = any(
+        r.resource_type == kind.resource_type and r.resource_id == rid
+        for r in ctx.ledger.live(cloud=ctx.cloud.name)
     )
+    if not known:  # a retry finds its record: the room's resource count stays right
+        ctx.record(kind.resource_type, rid, name, namespace=namespace, kind=kind.name, **extra)
     try:
         outcome = await apply_object(api, obj)
     except KUBE_ERRORS as err:
@@ -153,10 +174,10 @@ async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want:
         for pod in listing.get("items") or []:
             name = str(pod["metadata"]["name"])
             status = pod.get("status") or {}
-            phase = str(status.get("phase") or "Pending")
-            if phases.get(name) != phase:
-                ctx.log(f"pod {name}: {phase}")
-                phases[name] = phase
+            shown = pod_status_line(status)
+            if phases.get(name) != shown:
+                ctx.log(f"pod {name}: {shown}")
+                phases[name] = shown
             if any(
                 c.get("type") == "Ready" and c.get("status") == "True"
                 for c in status.get("conditions") or []

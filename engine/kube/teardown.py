@@ -19,6 +19,7 @@ OBJECT_DELETE_TIMEOUT_S = 60.0
 
 
 def is_kube_record(record: LedgerRecord) -> bool:
+    """True for the records the Kubernetes steps write (``k8s_*`` resource types)."""
     return record.resource_type in BY_RESOURCE_TYPE
 
 

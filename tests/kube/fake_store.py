@@ -102,6 +102,8 @@ class FakeCluster:
     namespace_delete_after: float = 0.3
     job_complete_after: float = 0.2
     stuck_namespaces: set[str] = field(default_factory=set)
+    pod_waiting_reason: str = ""
+    """Non-empty: pods never start and say why, as the kubelet does (``ImagePullBackOff``)."""
     objects: dict[tuple[str, str], dict[tuple[str, str], Obj]] = field(default_factory=dict)
     history: list[Change] = field(default_factory=list)
     compacted_rv: int = 0
@@ -359,6 +361,15 @@ class FakeCluster:
     def _pods(self, t: float) -> None:
         for (ns, name), pod in list(self._store("v1", "pods").items()):
             if pod["status"].get("phase") != "Pending":
+                continue
+            if self.pod_waiting_reason:
+                waiting = {"waiting": {"reason": self.pod_waiting_reason, "message": "x"}}
+                statuses = [
+                    {"name": "cockroachdb", "ready": False, "restartCount": 0, "state": waiting}
+                ]
+                if pod["status"].get("containerStatuses") != statuses:
+                    pod["status"]["containerStatuses"] = statuses
+                    self._emit("v1", "pods", ns, "MODIFIED", pod)
                 continue
             if t - self._timers.get(("v1", "pods", ns, name), t) < self.pod_ready_after:
                 continue

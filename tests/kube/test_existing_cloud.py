@@ -10,8 +10,9 @@ import anyio
 import pytest
 
 from engine.errors import StepError
-from engine.events import PodObserved, StepProgress
+from engine.events import PodObserved, ResourceRecorded, StepProgress
 from engine.kube import ExistingKubernetesCloud, watch_pods
+from engine.kube.steps import pod_status_line
 from engine.kube.topology import SEEDS_META
 from engine.plan import STEPS, StepContext
 from engine.targets import Target
@@ -178,3 +179,52 @@ async def test_watch_reconnects_after_a_dropped_stream_410_and_a_500(
         tg.cancel_scope.cancel()
     logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
     assert any("pod watch: HTTP 500" in line and "reconnecting" in line for line in logs)
+
+
+@pytest.mark.anyio
+async def test_a_retried_step_records_nothing_twice_and_stuck_pods_say_why(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    alpha = ctxs("alpha")
+    await run_plan(backend, alpha)
+    recorded = len(ctxs.of(ResourceRecorded))
+    assert recorded == 6
+    fake_api.cluster.pod_waiting_reason = "ImagePullBackOff"
+    await backend.kill(Target("alpha", "node", 1), alpha)
+    cockroach = next(s for s in backend.steps() if s.name == "cockroach")
+    alpha.step = "cockroach"
+    with anyio.move_on_after(1.5):
+        await cockroach.run(alpha)  # a retry: every object exists, node-1 cannot start
+    assert len(ctxs.of(ResourceRecorded)) == recorded
+    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+    assert "pod cockroachdb-0: Pending (ImagePullBackOff)" in logs
+    assert "statefulset crossroom-xr-20261127-051200-a1b2-alpha/cockroachdb updated" in logs
+    assert ctxs.of(StepProgress)[-1].message == "pods ready 2 of 3"
+
+
+def test_pod_status_line_names_the_reason() -> None:
+    assert pod_status_line({"phase": "Running"}) == "Running"
+    unschedulable = {
+        "phase": "Pending",
+        "conditions": [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 node(s) didn't have free ports "
+                "for the requested pod ports.",
+            }
+        ],
+    }
+    assert pod_status_line(unschedulable) == (
+        "Pending (Unschedulable: 0/3 nodes are available: 3 node(s) didn't have free ports "
+        "for the requested pod ports.)"
+    )
+    crash = {
+        "phase": "Running",
+        "containerStatuses": [{"state": {"waiting": {"reason": "CrashLoopBackOff"}}}],
+    }
+    assert pod_status_line(crash) == "Running (CrashLoopBackOff)"

@@ -14,8 +14,8 @@ from cryptography import x509
 
 from engine.config.model import CloudConfig, ClusterConfig, DemoConfig, KubernetesConfig
 from engine.errors import StepError
-from engine.events import StepProgress
-from engine.kube import delete_kube_resource, kube_steps
+from engine.events import PodObserved, StepProgress
+from engine.kube import delete_kube_resource, kube_steps, watch_pods
 from engine.kube.pki import Issued, k3s_ca_set, load_key
 from engine.kube.pki import issue_leaf as issue
 from engine.kube.topology import SEEDS_META
@@ -157,3 +157,32 @@ async def test_existing_cluster_unreachable_teardown_is_an_error(
     with pytest.raises(StepError, match="cannot reach the Kubernetes API"):
         await delete_kube_resource(record, ctx)
     fake_api.start()  # the fixture stops it again
+
+
+@pytest.mark.anyio
+async def test_watch_waits_for_the_api_address_then_follows_the_pods(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    ctxs, _server = k3s
+    ctx = ctxs("vexx")
+    fips = ctx.facts.pop("floating_ips")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, ctx)
+
+        def logs() -> list[str]:
+            return [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+
+        await until(lambda: any("no Kubernetes API address yet" in line for line in logs()))
+        ctx.facts["floating_ips"] = fips  # the OpenStack provider allocated them
+        for step in kube_steps(ctxs.demo, ctx.cloud):
+            ctx.step = step.name
+            with anyio.fail_after(20):
+                await step.run(ctx)
+        await until(
+            lambda: (
+                {e.pod for e in ctxs.of(PodObserved) if e.ready}
+                == {"vexx/node-1", "vexx/node-2", "vexx/node-3"}
+            )
+        )
+        tg.cancel_scope.cancel()
+    assert sum("no Kubernetes API address yet" in line for line in logs()) == 1  # said once
