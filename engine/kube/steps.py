@@ -25,9 +25,12 @@ from engine.kube.topology import (
     namespace_of,
     node_addresses,
     published_seeds,
+    with_port,
 )
 from engine.plan import Step, StepContext
 
+SQL_FACT = "sql_addresses"
+"""``ctx.facts`` key: this cloud's SQL addresses (``host:port``) once its pods are Ready."""
 POLL_S = 2.0
 POLL_READ_S = 4.0
 """Read timeout of one poll: a hung API costs one short wait, not the step."""
@@ -146,10 +149,50 @@ async def deploy_cockroach(ctx: StepContext) -> None:
     await _ensure(ctx, api, manifests.statefulset(spec), **{SEEDS_META: seeds})
     if bootstraps(ctx):
         await _ensure(ctx, api, manifests.init_job(spec))
-    await _wait_pods_ready(ctx, api, namespace, spec.replicas)
+    pods = await _wait_pods_ready(ctx, api, namespace, spec.replicas)
+    nodeport = await _public_node_port(api, namespace) if spec.expose == "nodeport" else None
+    addresses = sql_addresses(ctx, pods, nodeport)
+    ctx.facts[SQL_FACT] = addresses
+    if addresses:
+        ctx.log("CockroachDB SQL at " + ", ".join(addresses))
 
 
-async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want: int) -> None:
+def sql_addresses(ctx: StepContext, pods: list[Obj], nodeport: int | None) -> tuple[str, ...]:
+    """Where a client outside the cluster reaches this cloud's nodes, node 1 first.
+
+    k3s: the floating IPs (ports are on the hosts). Existing cluster: each pod's host IP,
+    with the SQL port (hostPort) or the public service's NodePort.
+    """
+    port = ctx.demo.cluster.sql_port
+    if not is_existing(ctx.cloud):
+        fips = [str(ip) for ip in ctx.facts.get("floating_ips") or []]
+        return tuple(with_port(ip, port) for ip in fips)
+    by_node = sorted(
+        (
+            names.node_index(str(p["metadata"]["name"])) or 0,
+            str((p.get("status") or {}).get("hostIP") or ""),
+        )
+        for p in pods
+    )
+    hosts = dict.fromkeys(h for _, h in by_node if h)
+    return tuple(with_port(h, nodeport or port) for h in hosts)
+
+
+async def _public_node_port(api: KubeApi, namespace: str) -> int | None:
+    try:
+        svc = await api.call(
+            api.core.read_namespaced_service, names.PUBLIC_SERVICE, namespace, read_s=POLL_READ_S
+        )
+    except KUBE_ERRORS:
+        return None
+    for port in (svc.get("spec") or {}).get("ports") or []:
+        if port.get("name") == "grpc" and port.get("nodePort"):
+            return int(port["nodePort"])
+    return None
+
+
+async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want: int) -> list[Obj]:
+    """Poll until ``want`` pods are Ready; returns the last pod list."""
     selector = names.selector(ctx.run_id, ctx.cloud.name)
     phases: dict[str, str] = {}
     last_error = ""
@@ -185,7 +228,7 @@ async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want:
                 ready += 1
         ctx.progress(f"pods ready {ready} of {want}", done=min(ready, want), total=want)
         if ready >= want:
-            return
+            return list(listing.get("items") or [])
         await ctx.clock.sleep(POLL_S)
 
 

@@ -83,6 +83,8 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
         r for r in ctxs.ledger.live(cloud="alpha") if r.resource_type == "k8s_statefulset"
     )
     assert sts_record.get(SEEDS_META).split(",")[0] == alpha_peer
+    # The monitor's first addresses: each pod's host, on the hostPort.
+    assert alpha.facts["sql_addresses"] == ("10.0.0.11:26257", "10.0.0.12:26257", "10.0.0.13:26257")
     messages = [(e.cloud, e.step, e.message) for e in ctxs.of(StepProgress)]
     assert ("alpha", "kubernetes", "nodes ready 3 of 3") in messages
     assert ("alpha", "cockroach", "pods ready 3 of 3") in messages

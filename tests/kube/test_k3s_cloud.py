@@ -89,6 +89,7 @@ async def test_nodes_ready_progress_then_deploy_over_tls(
     assert all(r.get("api") == url for r in records)  # teardown after a crash can find it
     sts = next(r for r in records if r.resource_type == "k8s_statefulset")
     assert sts.get(SEEDS_META) == "127.0.0.1:26257,127.0.0.2:26257,127.0.0.3:26257"
+    assert ctx.facts["sql_addresses"] == ("127.0.0.1:26257", "127.0.0.2:26257", "127.0.0.3:26257")
     kubeconfig = ctx.cloud_dir / "kubeconfig.yaml"
     assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
     assert yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"] == url
