@@ -75,9 +75,13 @@ def k3s_server_url(ctx: StepContext) -> str | None:
     fips = ctx.facts.get("floating_ips") or []
     if fips:
         return api_server_url(str(fips[0]), int(ctx.facts.get("k3s_api_port", API_PORT)))
-    for rec in ctx.ledger.live(cloud=ctx.cloud.name):
+    live = ctx.ledger.live(cloud=ctx.cloud.name)
+    for rec in live:
         if rec.get(API_META):
             return rec.get(API_META)
+    for rec in live:  # the OpenStack provider's record of server 1's floating IP
+        if rec.resource_type == "floating_ip" and rec.get("index") == "1" and rec.get("address"):
+            return api_server_url(rec.get("address"), int(ctx.facts.get("k3s_api_port", API_PORT)))
     return None
 
 

@@ -108,6 +108,7 @@ def render_user_data(ctx: StepContext, index: int) -> str:
             files.append(_file(f"{K3S_TLS_DIR}/{rel}", data.decode(), "0600" if secret else "0644"))
     role = "server" if index == 1 else "agent"
     doc = {
+        "hostname": _node_name(ctx, index),
         "write_files": files,
         "runcmd": [["sh", "-c", _install_command(ctx, role)]],
     }

@@ -15,7 +15,7 @@ from cryptography import x509
 from engine.config.model import CloudConfig, ClusterConfig, DemoConfig, KubernetesConfig
 from engine.errors import StepError
 from engine.events import PodObserved, StepProgress
-from engine.kube import delete_kube_resource, kube_steps, watch_pods
+from engine.kube import delete_kube_resource, kill_pod, kube_steps, watch_pods
 from engine.kube.pki import Issued, k3s_ca_set, load_key
 from engine.kube.pki import issue_leaf as issue
 from engine.kube.topology import SEEDS_META
@@ -187,3 +187,23 @@ async def test_watch_waits_for_the_api_address_then_follows_the_pods(
         )
         tg.cancel_scope.cancel()
     assert sum("no Kubernetes API address yet" in line for line in logs()) == 1  # said once
+
+
+@pytest.mark.anyio
+async def test_after_a_restart_the_api_is_found_from_the_floating_ip_record(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    ctxs, server = k3s
+    ctx = ctxs("vexx")
+    ctx.facts.pop("floating_ips")  # facts are memory only: a restarted engine has none
+    ctx.step = "floating_ips"
+    ctx.record("floating_ip", "fip-2", "127.0.0.2", index="2", address="127.0.0.2")
+    ctx.record("floating_ip", "fip-1", "127.0.0.1", index="1", address="127.0.0.1")
+    await kill_pod(ctx, 2)
+    deletes = [p for m, p in server.cluster.requests if m == "DELETE"]
+    assert deletes == [
+        "/api/v1/namespaces/crossroom-xr-20261127-051200-a1b2-vexx/pods/cockroachdb-1"
+        "?gracePeriodSeconds=0"
+    ]
+    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+    assert "pod cockroachdb-1 was already gone" in logs

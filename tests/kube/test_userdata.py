@@ -29,7 +29,7 @@ def k3s_demo(**kube: Any) -> DemoConfig:
 def parse(text: str) -> dict[str, Any]:
     assert text.startswith("#cloud-config\n")
     doc = yaml.safe_load(text)
-    assert isinstance(doc, dict) and set(doc) == {"write_files", "runcmd"}
+    assert isinstance(doc, dict) and set(doc) == {"hostname", "write_files", "runcmd"}
     return doc
 
 
@@ -58,6 +58,7 @@ def test_server_gets_the_ca_set_token_and_its_floating_ip_as_san(
     assert config["tls-san"] == [FIPS[0]]
     assert config["node-external-ip"] == FIPS[0]
     assert "server" not in config
+    assert doc["hostname"] == config["node-name"] == "xr-20261127-051200-a1b2-vexx-server-1"
     assert by_path["/etc/crossroom/advertise-host"]["content"] == FIPS[0] + "\n"
     command = doc["runcmd"][0][2]
     assert "INSTALL_K3S_EXEC=server" in command and "INSTALL_K3S_VERSION=v1.31.4+k3s1" in command
