@@ -59,6 +59,35 @@ def record_id(kind: Kind, namespace: str, name: str) -> str:
     return name if not kind.namespaced else f"{namespace}/{name}"
 
 
+MUTABLE_SPEC: dict[str, tuple[str, ...] | None] = {
+    # The fields the API server lets an update change (StatefulSet validation), so a
+    # re-apply never trips "updates to statefulset spec ... are forbidden".
+    "StatefulSet": (
+        "replicas",
+        "template",
+        "updateStrategy",
+        "persistentVolumeClaimRetentionPolicy",
+    ),
+    # Ports are left alone: a merge patch replaces the list and would lose the NodePorts
+    # the server allocated, so a retry would move them.
+    "Service": ("selector",),
+    "PodDisruptionBudget": None,  # the whole spec is mutable
+}
+
+
+def patch_body(obj: Obj) -> Obj:
+    """The JSON merge patch that brings an existing object to ``obj`` where that is allowed."""
+    meta = obj["metadata"]
+    patch: Obj = {"metadata": {k: meta[k] for k in ("labels", "annotations") if k in meta}}
+    if "data" in obj:
+        patch["data"] = obj["data"]
+    if "spec" in obj:
+        fields = MUTABLE_SPEC.get(obj["kind"])
+        spec = obj["spec"]
+        patch["spec"] = dict(spec) if fields is None else {k: spec[k] for k in fields if k in spec}
+    return patch
+
+
 def _target(kind: Kind, namespace: str, name: str) -> tuple[str, ...]:
     return (name, namespace) if kind.namespaced else (name,)
 
@@ -77,7 +106,7 @@ async def apply_object(api: KubeApi, obj: Obj) -> Outcome:
             raise
     if not kind.patchable:
         return "exists"
-    patch = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+    patch = patch_body(obj)
     await api.call(
         kind.method(api, "patch"), *_target(kind, namespace, name), patch, _content_type=MERGE_PATCH
     )

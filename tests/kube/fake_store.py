@@ -108,6 +108,7 @@ class FakeCluster:
     history: list[Change] = field(default_factory=list)
     compacted_rv: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)
+    patches: list[tuple[str, str, Obj]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.cond = threading.Condition()
@@ -230,7 +231,31 @@ class FakeCluster:
             obj = self._store(gv, plural).get((ns, name))
             if obj is None:
                 raise self._not_found(gv, plural, name)
+            self.patches.append((plural, name, copy.deepcopy(patch)))
             merged = merge_patch(obj, patch)
+            if plural == "statefulsets":
+                allowed = {
+                    "replicas",
+                    "ordinals",
+                    "template",
+                    "updateStrategy",
+                    "persistentVolumeClaimRetentionPolicy",
+                    "minReadySeconds",
+                }
+                old_rest = {k: v for k, v in obj.get("spec", {}).items() if k not in allowed}
+                new_rest = {k: v for k, v in merged.get("spec", {}).items() if k not in allowed}
+                if old_rest != new_rest:
+                    raise ApiError(
+                        422,
+                        "Invalid",
+                        f'StatefulSet.apps "{name}" is invalid: spec: Forbidden: updates to '
+                        "statefulset spec for fields other than 'replicas', 'ordinals', "
+                        "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
+                        "and 'minReadySeconds' are forbidden",
+                        name=name,
+                        group="apps",
+                        kind="StatefulSet",
+                    )
             if merged.get("spec") != obj.get("spec"):
                 merged["metadata"]["generation"] = int(obj["metadata"].get("generation", 1)) + 1
             return self._put(gv, plural, ns, merged, "MODIFIED")

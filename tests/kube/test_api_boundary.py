@@ -24,8 +24,12 @@ def service(port: int) -> dict[str, object]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": "cockroachdb-public", "namespace": "crossroom-t"},
-        "spec": {"ports": [{"name": "grpc", "port": port}]},
+        "metadata": {
+            "name": "cockroachdb-public",
+            "namespace": "crossroom-t",
+            "labels": {"port": str(port)},
+        },
+        "spec": {"ports": [{"name": "grpc", "port": port}], "selector": {"app": f"v{port}"}},
     }
 
 
@@ -40,7 +44,11 @@ async def test_create_then_409_patches_and_job_is_left_alone(
     assert await apply_object(api, service(26257)) == "created"
     assert await apply_object(api, service(26258)) == "updated"
     stored = fake_api.cluster.get("v1", "services", "crossroom-t", "cockroachdb-public")
-    assert stored["spec"]["ports"][0]["port"] == 26258
+    # Ports stay as created (a merge patch of the list would drop allocated NodePorts);
+    # the selector and labels follow the new object.
+    assert stored["spec"]["ports"][0]["port"] == 26257
+    assert stored["spec"]["selector"] == {"app": "v26258"}
+    assert stored["metadata"]["labels"] == {"port": "26258"}
     methods = [m for m, p in fake_api.cluster.requests if "services" in p]
     assert methods == ["POST", "POST", "PATCH"]  # the 409 really came back from the server
     job = {
@@ -178,3 +186,45 @@ async def test_unknown_context_is_a_clear_permanent_error(
         await connect(ctx)
     assert info.value.message.startswith("kubeconfig fake.kubeconfig:nope: ")
     assert "nope" in info.value.message and not info.value.transient
+
+
+@pytest.mark.anyio
+async def test_reapplying_a_statefulset_patches_only_what_may_change(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    from dataclasses import replace
+
+    from engine.kube import manifests
+    from engine.kube.manifests import CockroachSpec
+
+    spec = CockroachSpec("crossroom-t", "xr-1", "alpha", 3, "img:1", ("a:26257",), "cloud=alpha")
+    ctx = contexts(existing_demo(kubeconfig))("alpha")
+    api = await connect(ctx)
+    await apply_object(api, NS)
+    assert await apply_object(api, manifests.statefulset(spec)) == "created"
+    # More nodes, a new image and a bigger disk: the disk (a volume claim template) cannot
+    # change in place, and the real API server would refuse the whole patch if we sent it.
+    bigger = replace(spec, replicas=5, image="img:2", storage_gb=9)
+    assert await apply_object(api, manifests.statefulset(bigger)) == "updated"
+    stored = fake_api.cluster.get("apps/v1", "statefulsets", "crossroom-t", "cockroachdb")
+    assert stored["spec"]["replicas"] == 5
+    assert stored["spec"]["template"]["spec"]["containers"][0]["image"] == "img:2"
+    claims = stored["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]
+    assert claims == {"storage": "1Gi"}
+    _, _, sent = fake_api.cluster.patches[-1]
+    assert set(sent["spec"]) == {
+        "replicas",
+        "template",
+        "updateStrategy",
+        "persistentVolumeClaimRetentionPolicy",
+    }
+    # Sending the whole spec is what the server refuses (so the fake is honest about it).
+    with pytest.raises(ApiException) as info:
+        await api.call(
+            api.apps.patch_namespaced_stateful_set,
+            "cockroachdb",
+            "crossroom-t",
+            {"spec": manifests.statefulset(bigger)["spec"]},
+            _content_type="application/merge-patch+json",
+        )
+    assert info.value.status == 422 and "Forbidden" in step_error("x", info.value).message
