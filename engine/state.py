@@ -35,6 +35,16 @@ class StepState:
 
 
 @dataclass(frozen=True)
+class ResourceState:
+    """One cloud resource the run made and has not deleted (the zoom view lists them)."""
+
+    resource_type: str
+    resource_id: str
+    name: str = ""
+    step: str = ""
+
+
+@dataclass(frozen=True)
 class CloudState:
     name: str
     label: str
@@ -51,6 +61,8 @@ class CloudState:
     log_count: int = 0
     resources: int = 0
     leftovers: tuple[str, ...] = ()
+    resource_list: tuple[ResourceState, ...] = ()
+    """What ``resources`` counts, oldest first."""
 
     @property
     def current(self) -> StepState | None:
@@ -232,9 +244,20 @@ def _fold_cloud(state: RoomState, e: ev.Event) -> RoomState:
         tail = (*c.log_tail, *e.lines[-LOG_TAIL:])[-LOG_TAIL:]
         c = replace(c, log_tail=tail, log_count=c.log_count + len(e.lines))
     elif isinstance(e, ev.ResourceRecorded):
-        c = replace(c, resources=c.resources + 1)
+        made = ResourceState(e.resource_type, e.resource_id, e.name, e.step)
+        kept = tuple(
+            r
+            for r in c.resource_list
+            if (r.resource_type, r.resource_id) != (e.resource_type, e.resource_id)
+        )
+        c = replace(c, resources=c.resources + 1, resource_list=(*kept, made))
     elif isinstance(e, ev.ResourceDeleted):
-        c = replace(c, resources=max(0, c.resources - 1))
+        left = tuple(
+            r
+            for r in c.resource_list
+            if (r.resource_type, r.resource_id) != (e.resource_type, e.resource_id)
+        )
+        c = replace(c, resources=max(0, c.resources - 1), resource_list=left)
     elif isinstance(e, ev.TeardownStarted):
         c = replace(c, status="tearing_down")
     elif isinstance(e, ev.TeardownFinished):

@@ -1,0 +1,186 @@
+"""A recording played back as if it were a room: the same events, at their recorded pace.
+
+``crossroom replay FILE`` opens the screen on a ``ReplayRoom`` (the presenter's fallback
+when the venue network fails); ``--headless`` prints it with the headless printer. The
+pace is the show's own: ``speed`` 1 replays a rehearsal recorded at ``--speed 5`` at that
+same five demo seconds per real second; pause and speed change while it plays.
+
+Reading the file is blocking I/O, so batches are read in anyio's worker threads (never
+the screen's thread pool). Commands do nothing but say so: a recording cannot be changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+
+from engine.events import Event, EventSink, Notice, RunStarted
+from engine.recording import read_recording
+from engine.state import RoomState, apply
+
+SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+"""The replay speeds ``+`` and ``-`` step through."""
+BATCH = 2_000
+"""Events read from the file per worker-thread call."""
+MAX_SLEEP_S = 0.05
+"""Longest uninterrupted sleep, so pause and speed changes take effect at once."""
+
+
+class ReplayRoom:
+    """Implements ``engine.commands.RoomCommands`` over a recording."""
+
+    def __init__(
+        self, path: Path, speed: float = 1.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.path = path
+        self.speed = speed
+        self.paused = False
+        self.finished = False
+        self.position = 0.0
+        """Demo seconds of the recording played so far."""
+        self._rate = 1.0
+        """The recorded show's demo seconds per real second (its ``--speed``)."""
+        self._mono = monotonic
+        self._state = RoomState()
+        self._past: list[Event] = []
+        self._sinks: list[EventSink] = []
+        self._resumed = anyio.Event()
+        self._resumed.set()
+
+    # --- RoomCommands ----------------------------------------------------------------------
+
+    @property
+    def state(self) -> RoomState:
+        return self._state
+
+    def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
+        if replay:
+            for event in self._past:
+                sink(event)
+        self._sinks.append(sink)
+
+        def unsubscribe() -> None:
+            if sink in self._sinks:
+                self._sinks.remove(sink)
+
+        return unsubscribe
+
+    def _refuse(self, what: str) -> None:
+        self._publish(
+            Notice(
+                level="warning",
+                message=f"replay: {what} does nothing in a recording",
+                t=self.position,
+            )
+        )
+
+    async def start(self, clouds: Sequence[str] | None = None) -> None:
+        self._refuse("start")
+
+    async def retry(self, cloud: str) -> None:
+        self._refuse("retry")
+
+    async def cancel(self, cloud: str) -> None:
+        self._refuse("cancel")
+
+    async def kill(self, target: str) -> None:
+        self._refuse(f"kill {target}")
+
+    async def revive(self, target: str) -> None:
+        self._refuse(f"revive {target}")
+
+    async def teardown(self, clouds: Sequence[str] | None = None) -> None:
+        self._refuse("teardown")
+
+    # --- controls ----------------------------------------------------------------------------
+
+    @property
+    def demo_rate(self) -> float:
+        """Demo seconds per real second right now (0 while paused or done)."""
+        return 0.0 if self.paused or self.finished else self._rate * self.speed
+
+    def toggle_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            self._resumed = anyio.Event()
+        else:
+            self._resumed.set()
+
+    def faster(self) -> None:
+        self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
+
+    def slower(self) -> None:
+        self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+
+    # --- playing -----------------------------------------------------------------------------
+
+    def _publish(self, event: Event) -> None:
+        self._state = apply(self._state, event)
+        self._past.append(event)
+        for sink in list(self._sinks):
+            sink(event)
+
+    async def run(self) -> None:
+        """Publish every event when its time comes; returns at the end of the recording."""
+        events = read_recording(self.path)
+        last = self._mono()
+        while True:
+            batch = await anyio.to_thread.run_sync(_take, events, BATCH)
+            if not batch:
+                break
+            for event in batch:
+                if isinstance(event, RunStarted):
+                    self._rate = event.speed or 1.0
+                    self.position = event.t
+                while event.t > self.position:
+                    if self.paused:
+                        await self._resumed.wait()
+                        last = self._mono()
+                        continue
+                    rate = self._rate * self.speed
+                    await anyio.sleep(min(MAX_SLEEP_S, (event.t - self.position) / rate))
+                    now = self._mono()
+                    self.position = min(event.t, self.position + (now - last) * rate)
+                    last = now
+                self._publish(event)
+        self.finished = True
+        self._publish(Notice(message="replay: end of the recording", t=self.position))
+
+
+def _take(events: Iterator[Event], n: int) -> list[Event]:
+    out: list[Event] = []
+    for event in events:
+        out.append(event)
+        if len(out) >= n:
+            break
+    return out
+
+
+@asynccontextmanager
+async def open_replay(path: Path, speed: float = 1.0) -> AsyncIterator[ReplayRoom]:
+    """Play ``path`` in the background while the block runs; stop when it exits."""
+    room = ReplayRoom(path, speed)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(room.run)
+        try:
+            yield room
+        finally:
+            tg.cancel_scope.cancel()
+
+
+def check_recording(path: Path) -> str | None:
+    """A one-line reason the file cannot be replayed, or ``None``."""
+    if not path.is_file():
+        return f"{path}: no such file"
+    try:
+        with path.open("rb") as f:
+            head = f.readline()
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"
+    if not head.strip().startswith(b"{"):
+        return f"{path}: not a crossroom recording (expected JSON lines, like events.jsonl)"
+    return None

@@ -1,0 +1,95 @@
+"""Helpers for the screen's tests: a frozen clock, a scripted room, the rehearsal fleet.
+
+Snapshots must not move between runs, so the header clock (``wall``) and the timer
+extrapolation (``monotonic``) are frozen: every timer then reads the state's own demo
+time, which comes from the scripted events. Pilot flows run on asyncio (Textual's loop),
+not on the engine suite's trio clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from scenes import WALL0
+
+from engine import events as ev
+from engine.commands import RoomCommands, RoomOptions
+from engine.room import open_room
+from engine.sim.fleet import rehearsal_demo
+from engine.state import RoomState, fold
+from tui.app import RoomApp
+
+FLOW_SPEED = 100.0
+"""Demo seconds per real second for Pilot flows on the rehearsal fleet."""
+
+
+class ScriptedRoom:
+    """A ``RoomCommands`` that plays a fixed event list and notes the commands it gets.
+
+    Kill and revive publish ``KillIssued``/``ReviveIssued`` at once, as the real room
+    does, so the screen's part of a kill can be checked without an engine.
+    """
+
+    def __init__(self, events: Sequence[ev.Event]) -> None:
+        self.events = list(events)
+        self.calls: list[tuple[str, str]] = []
+        self._sinks: list[ev.EventSink] = []
+
+    @property
+    def state(self) -> RoomState:
+        return fold(self.events)
+
+    def subscribe(self, sink: ev.EventSink, *, replay: bool = True) -> Callable[[], None]:
+        if replay:
+            for event in self.events:
+                sink(event)
+        self._sinks.append(sink)
+        return lambda: self._sinks.remove(sink)
+
+    def publish(self, event: ev.Event) -> None:
+        self.events.append(event)
+        for sink in self._sinks:
+            sink(event)
+
+    async def start(self, clouds: Sequence[str] | None = None) -> None:
+        self.calls.append(("start", ",".join(clouds or [])))
+
+    async def retry(self, cloud: str) -> None:
+        self.calls.append(("retry", cloud))
+
+    async def cancel(self, cloud: str) -> None:
+        self.calls.append(("cancel", cloud))
+
+    async def kill(self, target: str) -> None:
+        self.calls.append(("kill", target))
+        nodes = tuple(n for n in self.state.nodes if n == target or n.startswith(f"{target}/"))
+        kind = "node" if "/node-" in target else "server" if "/server-" in target else "cloud"
+        t = self.state.t
+        self.publish(ev.KillIssued(target=target, target_kind=kind, nodes=nodes, t=t))
+
+    async def revive(self, target: str) -> None:
+        self.calls.append(("revive", target))
+
+    async def teardown(self, clouds: Sequence[str] | None = None) -> None:
+        self.calls.append(("teardown", ",".join(clouds or [])))
+
+
+def scripted_opener(room: ScriptedRoom) -> Callable[[], AbstractAsyncContextManager[RoomCommands]]:
+    @asynccontextmanager
+    async def opener() -> AsyncIterator[RoomCommands]:
+        yield room
+
+    return opener
+
+
+def frozen_app(room: ScriptedRoom, theme: str = "stage") -> RoomApp:
+    """The App with its header clock and timer extrapolation frozen (stable snapshots)."""
+    return RoomApp(scripted_opener(room), theme=theme, wall=lambda: WALL0, monotonic=lambda: 0.0)
+
+
+def rehearsal_app(state_dir: Path, speed: float = FLOW_SPEED, seed: int = 3) -> RoomApp:
+    demo = rehearsal_demo()
+    options = RoomOptions(seed=seed, speed=speed, state_dir=state_dir)
+    return RoomApp(lambda: open_room(demo, options))

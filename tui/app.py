@@ -1,0 +1,265 @@
+"""The control room App: it holds the room, folds its events on a capped tick, and turns
+the presenter's keys into room commands.
+
+Run with ``crossroom`` (rehearsal fleet) or ``crossroom --config FILE``. The engine runs
+on this App's event loop, entered in an async worker; its blocking calls run on its own
+threads. Events land in a bounded inbox and are folded ``TICK_HZ`` times a second, so a
+log flood costs one fold batch and one repaint per tick, however fast it arrives.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import ClassVar
+
+import anyio
+from textual.app import App
+from textual.binding import BindingType
+from textual.css.query import NoMatches
+
+from engine import events as ev
+from engine.commands import RoomCommands
+from engine.replay import ReplayRoom
+from engine.state import CloudState, RoomState, apply
+from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES
+from tui.actions import bindings
+from tui.handlers import Prompt, RoomActionHandlers
+from tui.inbox import EventInbox, LogBook
+from tui.palette import RoomActionsProvider
+from tui.screens.room import RoomScreen
+from tui.screens.zoom import ZoomScreen
+from tui.view import RoomView
+
+RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
+TICK_HZ = 10.0
+SLOW_EVERY = 5
+"""Every fifth tick (2 Hz) logs and the sparkline may repaint."""
+LEAVE_TIMEOUT_S = 15.0
+THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+
+
+class RoomApp(RoomActionHandlers, App[int]):
+    CSS_PATH = [str(THEMES_DIR / "room.tcss")]
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings())
+    COMMANDS = App.COMMANDS | {RoomActionsProvider}
+    TITLE = "crossroom"
+
+    def __init__(
+        self,
+        open_room: RoomOpener,
+        *,
+        theme: str = DEFAULT_THEME,
+        wall: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        tick_hz: float = TICK_HZ,
+    ) -> None:
+        super().__init__()
+        self._open_room = open_room
+        self._theme_name = theme
+        self._wall = wall
+        self._mono = monotonic
+        self._tick_hz = tick_hz
+        self.room: RoomCommands | None = None
+        self.state = RoomState()
+        self.logs = LogBook()
+        self.inbox = EventInbox(on_full=self.fold_inbox)
+        self.focused_cloud: str | None = None
+        self.armed = False
+        self.prompt: Prompt | None = None
+        self.view = RoomView(state=self.state, now=0.0, wall=wall())
+        self._leave = anyio.Event()
+        self._room_closed = anyio.Event()
+        self._anchor = (0.0, monotonic())
+        self._now = 0.0
+        self._ticks = 0
+        self._bindings_key: tuple[object, ...] = ()
+        self.ticks_with_events = 0
+        for room_theme in THEMES:
+            self.register_theme(room_theme)
+        self.theme = theme
+
+    # --- life cycle --------------------------------------------------------------------------
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The room's own variables (``$node-live`` …) for CSS parsed before a theme is set."""
+        return {name: STAGE.variables[name] for name in ROOM_VARIABLES}
+
+    def on_mount(self) -> None:
+        self.push_screen(RoomScreen())
+        self.run_worker(self._hold_room(), name="room", exit_on_error=False)
+        self.set_interval(1.0 / self._tick_hz, self._tick, name="fold")
+
+    async def _hold_room(self) -> None:
+        """Enter the room on this loop, stay subscribed until asked to leave."""
+        try:
+            async with self._open_room() as room:
+                self.room = room
+                unsubscribe = room.subscribe(self.inbox.put, replay=True)
+                try:
+                    await self._leave.wait()
+                finally:
+                    unsubscribe()
+                    self.room = None
+        except Exception as exc:  # shown, not raised: the terminal must be restored
+            self.exit(1, message=f"crossroom: the engine stopped: {type(exc).__name__}: {exc}")
+        finally:
+            self._room_closed.set()
+
+    async def leave(self, code: int = 0) -> None:
+        """Close the room (its workers stop; resources stay in the ledger), then exit."""
+        self._leave.set()
+        with anyio.move_on_after(LEAVE_TIMEOUT_S):
+            await self._room_closed.wait()
+        self.exit(code)
+
+    # --- the tick ------------------------------------------------------------------------------
+
+    def fold_inbox(self) -> None:
+        """Fold what waits in the inbox (also called when it is full)."""
+        events = self.inbox.drain()
+        if not events:
+            return
+        state = self.state
+        for event in events:
+            state = apply(state, event)
+            if isinstance(event, ev.LogLines):
+                self.logs.add(event.cloud, event.lines)
+            elif isinstance(event, ev.RunStarted):
+                self.logs.clear()
+        if state.run_id != self.state.run_id or self.focused_cloud not in state.clouds:
+            self.focused_cloud = state.cloud_order[0] if state.cloud_order else None
+        if state.t != self.state.t:
+            self._anchor = (state.t, self._mono())
+        self.state = state
+        self.ticks_with_events += 1
+
+    def demo_now(self) -> float:
+        """Demo time for running timers: the last event's time, carried on at the show's
+        pace (the replay's while replaying) so timers move between events."""
+        t, at = self._anchor
+        rate = self.room.demo_rate if isinstance(self.room, ReplayRoom) else self.state.speed
+        if self.room is None:
+            rate = 0.0
+        self._now = max(self._now if self._now <= t + 3600 else t, t + (self._mono() - at) * rate)
+        return self._now
+
+    def _tick(self) -> None:
+        if self._exit or not self.screen.is_attached:
+            return
+        self.fold_inbox()
+        self._ticks += 1
+        self.refresh_view(slow=self._ticks % SLOW_EVERY == 0)
+
+    def refresh_view(self, *, slow: bool = True) -> None:
+        screen = self.screen
+        narrow = screen.narrow if isinstance(screen, RoomScreen) else False
+        self.view = RoomView(
+            state=self.state,
+            now=self.demo_now(),
+            wall=self._wall(),
+            focused=self.focused_cloud,
+            armed=self.armed,
+            replay=self._replay_status(),
+            slow=slow,
+            narrow=narrow,
+            logs=self.logs,
+        )
+        try:
+            if isinstance(screen, RoomScreen):
+                screen.show(self.view)
+            elif isinstance(screen, ZoomScreen):
+                screen.show(self.view, self.logs)
+        except NoMatches:  # the screen is being torn down (quitting)
+            return
+        key = self._context_key()
+        if key != self._bindings_key:
+            self._bindings_key = key
+            self.refresh_bindings()
+
+    def _replay_status(self) -> str:
+        room = self.room
+        if not isinstance(room, ReplayRoom):
+            return ""
+        if room.finished:
+            return f"■ ended x{room.speed:g}"
+        return f"{'⏸ paused' if room.paused else '▶'} x{room.speed:g}"
+
+    # --- what the footer shows -------------------------------------------------------------
+
+    @property
+    def replay_room(self) -> ReplayRoom | None:
+        return self.room if isinstance(self.room, ReplayRoom) else None
+
+    def focused_state(self) -> CloudState | None:
+        return self.state.clouds.get(self.focused_cloud or "")
+
+    def _killed_targets(self, cloud: str) -> list[str]:
+        """Targets killed in ``cloud`` whose nodes have not come back, newest first."""
+        out: list[str] = []
+        for k in reversed(self.state.kills):
+            if not k.target.startswith((f"{cloud}/", cloud)) or k.target.split("/")[0] != cloud:
+                continue
+            if k.error or k.target in out:
+                continue
+            if (
+                any(
+                    self.state.nodes.get(n) is not None and self.state.nodes[n].killed_t is not None
+                    for n in k.nodes
+                )
+                or not k.nodes
+            ):
+                out.append(k.target)
+        return out
+
+    def _context_key(self) -> tuple[object, ...]:
+        c = self.focused_state()
+        replay = self.room if isinstance(self.room, ReplayRoom) else None
+        return (
+            c.status if c else None,
+            bool(c and self.state.nodes_of(c.name)),
+            bool(c and self._killed_targets(c.name)),
+            any(x.status == "idle" for x in self.state.cloud_list()),
+            replay is not None,
+            type(self.screen).__name__,
+            self.armed,
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the keys that cannot do anything now, so the footer lists what matters."""
+        replay = isinstance(self.room, ReplayRoom)
+        c = self.focused_state()
+        on_room = isinstance(self.screen, RoomScreen | ZoomScreen)
+        if action.startswith("replay_"):
+            return replay
+        if action in (
+            "start_all",
+            "retry",
+            "cancel",
+            "kill_node",
+            "kill_server",
+            "kill_cloud",
+            "revive",
+            "teardown",
+            "toggle_armed",
+        ) and (replay or not on_room):
+            return False
+        if action == "start_all":
+            return any(x.status in ("idle", "torn_down") for x in self.state.cloud_list())
+        if action == "retry":
+            return c is not None and c.status in ("failed", "cancelled")
+        if action == "cancel":
+            return c is not None and c.status == "running"
+        if action in ("kill_node", "kill_server", "kill_cloud"):
+            return c is not None and bool(self.state.nodes_of(c.name))
+        if action == "revive":
+            return c is not None and bool(self._killed_targets(c.name))
+        if action == "teardown":
+            return any(x.status not in ("idle", "torn_down") for x in self.state.cloud_list())
+        if action == "zoom":
+            return isinstance(self.screen, RoomScreen) and c is not None
+        if action.startswith("focus_"):
+            return isinstance(self.screen, RoomScreen)
+        return True

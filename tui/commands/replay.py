@@ -1,0 +1,81 @@
+"""``crossroom replay FILE``: a recording (a run's ``events.jsonl``) in the same screen, or
+with ``--headless`` as the same step lines ``crossroom run`` prints.
+
+The presenter's fallback when the venue network fails: space pauses, + and - change speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.headless import HeadlessPrinter, join_table, kill_table
+from engine.recording import read_recording
+from engine.replay import check_recording, open_replay
+from engine.state import RoomState, apply
+from themes.palette import DEFAULT_THEME, THEME_NAMES
+
+EXIT_BAD_INPUT = 2
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="replay a recorded run in the screen (or --headless as step lines)",
+        description=(
+            "Replay a run's events.jsonl at its recorded pace in the control room: space "
+            "pauses, + and - change the speed, q quits. With --headless, print the step "
+            "lines and tables that `crossroom run` prints, without waiting."
+        ),
+    )
+    p.add_argument(
+        "file", metavar="FILE", help="a recording: <state dir>/runs/<run id>/events.jsonl"
+    )
+    p.add_argument("--headless", action="store_true", help="print step lines instead of the screen")
+    p.add_argument("--logs", action="store_true", help="with --headless, also print log lines")
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="replay speed, 1 = as recorded (default 1)"
+    )
+    p.add_argument(
+        "--theme",
+        metavar="NAME",
+        default=DEFAULT_THEME,
+        help=f"screen theme: {', '.join(THEME_NAMES)} (default {DEFAULT_THEME})",
+    )
+    p.set_defaults(func=run)
+
+
+def print_recording(path: Path, logs: bool = False) -> int:
+    """Every step line at once, then the join and kill tables, as ``crossroom run`` does."""
+    printer = HeadlessPrinter(logs=logs)
+    state = RoomState()
+    for event in read_recording(path):
+        state = apply(state, event)
+        printer(event)
+    print()
+    print(join_table(state), end="")
+    if state.kills:
+        print()
+        print(kill_table(state), end="")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    problem = check_recording(path)
+    if problem is None and args.speed <= 0:
+        problem = "--speed: must be positive"
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.headless:
+        return print_recording(path, args.logs)
+    from tui.commands.screen import check_screen_options, open_screen
+
+    problems = check_screen_options(args.theme)
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return open_screen(lambda: open_replay(path, args.speed), args.theme)

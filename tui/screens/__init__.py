@@ -1,0 +1,1 @@
+"""The room's screens: the zoomed cloud and the help screen."""

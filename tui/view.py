@@ -1,0 +1,35 @@
+"""What every widget is given on a tick: the folded state plus the screen's own choices.
+
+Widgets read only this; none of them folds events or calls the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.state import RoomState
+from tui.inbox import LogBook
+
+
+@dataclass(frozen=True)
+class RoomView:
+    state: RoomState
+    now: float
+    """Demo seconds for running timers: the last event's ``t``, carried forward while live."""
+    wall: float
+    """Unix time for the header clock (frozen in tests)."""
+    focused: str | None = None
+    armed: bool = False
+    replay: str = ""
+    """Replay status for the header ("▶ x2", "⏸ paused"); empty when live."""
+    slow: bool = True
+    """True on the ticks (about 2 Hz) when logs and the sparkline may repaint."""
+    narrow: bool = False
+    """The compact 80x24 layout is showing."""
+    logs: LogBook | None = None
+    """Each cloud's recent log lines (more than the state's short tail), for the panes."""
+
+    @property
+    def focused_index(self) -> int:
+        order = self.state.cloud_order
+        return order.index(self.focused) if self.focused in order else -1

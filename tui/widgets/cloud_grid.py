@@ -1,0 +1,51 @@
+"""The grid layout's panes, one per cloud, in as many columns as the width allows.
+
+Panes are mounted once, when the run's cloud list is known, never per event.
+"""
+
+from __future__ import annotations
+
+from textual.containers import Container
+
+from tui.view import RoomView
+from tui.widgets.cloud_pane import CloudPane
+
+PANE_MIN_WIDTH = 26
+
+
+class CloudGrid(Container):
+    DEFAULT_CSS = "CloudGrid { layout: grid; grid-gutter: 0 0; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._order: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> int:
+        return max(1, self.styles.grid_size_columns or 1)
+
+    def set_clouds(self, order: tuple[str, ...]) -> None:
+        """Mount one pane per cloud; only when the run (its cloud list) changes."""
+        if order == self._order:
+            return
+        self._order = order
+        self.remove_children()
+        self.mount_all(CloudPane(name, i) for i, name in enumerate(order))
+        self._arrange()
+
+    def on_resize(self) -> None:
+        self._arrange()
+
+    def _arrange(self) -> None:
+        n = max(1, len(self._order))
+        cols = max(2, min(6, self.size.width // PANE_MIN_WIDTH)) if self.size.width else 3
+        cols = min(cols, n)
+        rows = -(-n // cols)
+        if self.styles.grid_size_columns != cols or self.styles.grid_size_rows != rows:
+            self.styles.grid_size_columns = cols
+            self.styles.grid_size_rows = rows
+
+    def show(self, view: RoomView) -> None:
+        self.set_clouds(view.state.cloud_order)
+        for pane in self.query(CloudPane):
+            pane.show(view)

@@ -1,0 +1,179 @@
+"""One cloud in the grid layout: label and region, current step and its timer, the total
+timer, a strip of every step, that cloud's nodes as liveness cells, and its latest log lines.
+
+The pane is always mounted (one per cloud, made once): updates only change its lines,
+and its border classes when the cloud's status or the focus changes.
+"""
+
+from __future__ import annotations
+
+from engine.plan import STEP_TITLES
+from engine.redact import redact
+from engine.state import CloudState, NodeState
+from tui.look import (
+    age,
+    cloud_elapsed,
+    cloud_look,
+    duration,
+    node_look,
+    node_since,
+    step_elapsed,
+    step_look,
+)
+from tui.view import RoomView
+from tui.widgets.lines import Line, Part, RoomLines, fit
+
+STATUS_CLASSES = (
+    "-idle",
+    "-running",
+    "-joined",
+    "-failed",
+    "-cancelled",
+    "-torn_down",
+    "-tearing_down",
+)
+
+
+def node_cells(view: RoomView, nodes: list[NodeState], expected: int, width: int) -> Line:
+    """``● n1 live 1m  ⊗ n2 killed 0.3s``, shortened until it fits; a node whose state is
+    news (killed, suspect, dead) keeps its word and age longest."""
+    missing = max(0, expected - len(nodes))
+    if not nodes:
+        return (("○ " * missing or "no nodes yet", "$node-joining"),)
+
+    def cells(level: int) -> list[Part]:
+        out: list[Part] = []
+        for n in nodes:
+            look = node_look(n)
+            since = age(view.now - node_since(n))
+            short = n.node.rpartition("/")[2].replace("node-", "n")
+            news = look.word != "live"
+            if level == 0:
+                text = f"{look.glyph} {short} {look.word} {since}"
+            elif level == 1 or (news and level < 5):
+                text = f"{look.glyph}{look.word} {since}"
+            elif level == 2:
+                text = f"{look.glyph}{look.word}"
+            elif level in (3, 4):
+                text = look.glyph
+            else:
+                text = f"{look.glyph}{look.word[:4]}"
+            out.append((text, look.style))
+        out.extend(("○", "$node-joining") for _ in range(missing))
+        return out
+
+    for level in range(6):
+        parts = cells(level)
+        sep = "  " if level < 3 else " "
+        if sum(len(t) for t, _ in parts) + len(sep) * (len(parts) - 1) <= width:
+            break
+    line: list[Part] = []
+    for i, part in enumerate(parts):
+        if i:
+            line.append((sep, ""))
+        line.append(part)
+    return tuple(line)
+
+
+def step_strip(cloud: CloudState) -> list[Part]:
+    return [(step_look(s).glyph, step_look(s).style) for s in cloud.steps]
+
+
+class CloudPane(RoomLines):
+    DEFAULT_CSS = "CloudPane { height: 1fr; }"
+
+    def __init__(self, cloud: str, index: int) -> None:
+        super().__init__(id=f"pane-{cloud}", classes="cloud-pane")
+        self.cloud = cloud
+        self.index = index
+        self._log: tuple[str, ...] = ()
+        self._status = ""
+        self._focused = False
+
+    def _frame(self, view: RoomView, cloud: CloudState) -> None:
+        """Border title and classes; they change rarely, so they are set only on change."""
+        focused = cloud.name == view.focused
+        if focused != self._focused:
+            self._focused = focused
+            self.set_class(focused, "-focused")
+        look = cloud_look(cloud)
+        total = duration(cloud_elapsed(cloud, view.now)) if cloud.status != "idle" else ""
+        key = str((self.index + 1) % 10) if self.index < 10 else ""
+        title = f"{key} {cloud.label}" + (f" · {cloud.region}" if cloud.region else "")
+        if title != self.border_title:
+            self.border_title = title
+        if cloud.status != self._status:
+            for cls in STATUS_CLASSES:
+                self.remove_class(cls)
+            self.add_class(f"-{cloud.status}")
+            self._status = cloud.status
+        subtitle = f"{look.glyph} {look.word}"
+        if cloud.status == "joined":
+            ranked = sorted(
+                c.time_to_join_s for c in view.state.clouds.values() if c.time_to_join_s is not None
+            )
+            subtitle += f" #{ranked.index(cloud.time_to_join_s or 0.0) + 1}"
+        elif total:
+            subtitle += f" {total}"
+        if subtitle != self.border_subtitle:
+            self.border_subtitle = subtitle
+
+    @staticmethod
+    def _tail(view: RoomView, cloud: CloudState, room: int) -> tuple[str, ...]:
+        """The last ``room`` log lines, redacted: a pane shows what fits, from the ring."""
+        if not room:
+            return ()
+        lines: tuple[str, ...] = cloud.log_tail
+        if view.logs is not None and room > len(lines):
+            ring = view.logs.get(cloud.name).lines
+            lines = tuple(ring[i] for i in range(max(0, len(ring) - room), len(ring)))
+        return tuple(redact(line) for line in lines[-room:])
+
+    def build(self, view: RoomView, width: int, height: int) -> list[Line]:
+        cloud = view.state.clouds.get(self.cloud)
+        if cloud is None:
+            return []
+        self._frame(view, cloud)
+        cur = cloud.current
+        lines: list[Line] = []
+        if cloud.status == "joined":
+            lines.append(((f"✔ joined in {duration(cloud.time_to_join_s)}", "bold $step-done"),))
+        elif cur is not None:
+            look = step_look(cur)
+            t = step_elapsed(cur, view.now)
+            timer = duration(t) if t is not None else ""
+            title = STEP_TITLES.get(cur.name, cur.name)
+            if cur.attempt > 1:
+                title += f" (try {cur.attempt})"
+            lines.append(
+                (
+                    (f"{look.glyph} ", look.style),
+                    (fit(title, width - len(timer) - 3).ljust(width - len(timer) - 3), look.style),
+                    (f" {timer}", "bold"),
+                )
+            )
+        else:
+            look = cloud_look(cloud)
+            lines.append(((f"{look.glyph} {look.word}", look.style),))
+        done = sum(1 for s in cloud.steps if s.status in ("done", "skipped"))
+        total = duration(cloud_elapsed(cloud, view.now)) if cloud.started_t is not None else "-"
+        strip = step_strip(cloud)
+        count = f" {done}/{len(cloud.steps)}"
+        clock = f"total {total}"
+        gap = width - len(strip) - len(count) - len(clock)
+        if gap < 1:
+            count, clock = "", total
+            gap = width - len(strip) - len(clock)
+        lines.append((*strip, (count, "$text-muted"), (" " * max(1, gap), ""), (clock, "bold")))
+        nodes = view.state.nodes_of(cloud.name)
+        lines.append(node_cells(view, nodes, cloud.expected_nodes, width))
+        if cloud.status == "failed":
+            lines.append(((fit(f"✖ {redact(cloud.error)}", width), "bold $step-failed"),))
+        elif cur is not None and cur.message:
+            lines.append(((fit(redact(cur.message), width), "$text-muted"),))
+        room = max(0, height - len(lines))
+        if view.slow or not self._log:
+            self._log = self._tail(view, cloud, room)
+        for text in self._log[-room:] if room else ():
+            lines.append(((fit(text, width), "$text-muted"),))
+        return lines

@@ -1,0 +1,48 @@
+"""Time to join, fastest first, as the 2017 stage dashboard showed for each cloud."""
+
+from __future__ import annotations
+
+from tui.look import duration
+from tui.view import RoomView
+from tui.widgets.lines import Line, Part, RoomLines, fit
+
+
+class Leaderboard(RoomLines):
+    DEFAULT_CSS = "Leaderboard { height: auto; }"
+
+    def build(self, view: RoomView, width: int, height: int) -> list[Line]:
+        clouds = view.state.cloud_list()
+        joined = sorted(
+            (c for c in clouds if c.time_to_join_s is not None),
+            key=lambda c: (c.time_to_join_s, c.name),
+        )
+        if view.narrow:
+            parts: list[Part] = [(f"time to join {len(joined)}/{len(clouds)}: ", "bold $primary")]
+            for rank, c in enumerate(joined[:5], 1):
+                parts.append((f"{rank} {c.label} ", "bold" if rank <= 3 else ""))
+                parts.append((f"{duration(c.time_to_join_s)}  ", "$step-done"))
+            return [tuple(parts)]
+        lines: list[Line] = [
+            (("Time to join", "bold $primary"), (f"  {len(joined)}/{len(clouds)}", "$text-muted"))
+        ]
+        if not joined:
+            lines.append((("no cloud has joined yet", "$text-muted"),))
+            return lines
+        slowest = max(c.time_to_join_s or 0.0 for c in joined) or 1.0
+        label_w = max(6, min(18, width - 18))
+        bar_w = max(0, width - label_w - 12)
+        for rank, c in enumerate(joined, 1):
+            t = c.time_to_join_s or 0.0
+            size = max(1, round(bar_w * t / slowest)) if bar_w else 0
+            lines.append(
+                (
+                    (f"{rank:>2} ", "bold" if rank <= 3 else "$text-muted"),
+                    (
+                        fit(c.label, label_w).ljust(label_w),
+                        "bold" if c.name == view.focused else "",
+                    ),
+                    (f" {duration(t):>6} ", "$step-done"),
+                    ("▆" * size, "$step-done"),
+                )
+            )
+        return lines

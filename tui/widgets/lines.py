@@ -1,0 +1,113 @@
+"""A widget drawn as lines of (text, style) parts that repaints only the rows that changed.
+
+Terminal bytes are the cost that hurts over SSH: a timer ticking in one row of a pane
+should send that row, not the pane. Subclasses build their lines from a ``RoomView``;
+this base diffs them against the last lines and refreshes just the changed rows.
+"""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
+
+from tui.view import RoomView
+
+Part = tuple[str, str]
+"""Text and a Content style (theme variables allowed, e.g. ``"bold $node-dead"``)."""
+Line = tuple[Part, ...]
+
+
+def fit(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` cells, marking the cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def line_len(line: Line) -> int:
+    return sum(len(text) for text, _ in line)
+
+
+def pad(line: Line, width: int) -> Line:
+    """Cut or fill a line to exactly ``width`` cells (so an old longer row is overwritten)."""
+    out: list[Part] = []
+    room = width
+    for text, style in line:
+        if room <= 0:
+            break
+        if len(text) > room:
+            text = fit(text, room)
+        out.append((text, style))
+        room -= len(text)
+    if room > 0:
+        out.append((" " * room, ""))
+    return tuple(out)
+
+
+class RoomLines(Widget):
+    """Base for the room's text widgets; ``show`` is called on every tick of the App."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines: list[Line] = []
+        self._view: RoomView | None = None
+        self._strips: dict[Line, Strip] = {}
+
+    def build(self, view: RoomView, width: int, height: int) -> list[Line]:
+        """The lines to show; only called with a view, at the widget's content size."""
+        raise NotImplementedError
+
+    def show(self, view: RoomView) -> None:
+        self._view = view
+        if not self.display or not self.is_mounted:
+            return
+        size = self.content_size
+        lines = [pad(line, size.width) for line in self.build(view, size.width, size.height)]
+        old = self._lines
+        if lines == old:
+            return
+        self._lines = lines
+        if len(lines) != len(old):
+            self.refresh(layout=self.styles.height is not None and self.styles.height.is_auto)
+            return
+        width = size.width
+        for y, (new, was) in enumerate(zip(lines, old, strict=True)):
+            if new != was:
+                self.refresh(Region(0, y, width, 1))
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._restyle)
+
+    def _restyle(self, _theme: object = None) -> None:
+        """Theme colours are baked into cached strips: drop them and repaint."""
+        self._strips.clear()
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._lines = []
+        self._strips.clear()
+        if self._view is not None:
+            self.show(self._view)
+        self.refresh()
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        return len(self._lines)
+
+    def render_line(self, y: int) -> Strip:
+        """One line, from a cache keyed by the line's parts: unchanged rows cost nothing."""
+        width = self.size.width
+        if y >= len(self._lines):
+            return Strip.blank(width, self.visual_style.rich_style)
+        line = self._lines[y]
+        strip = self._strips.get(line)
+        if strip is None:
+            if len(self._strips) > 4 * max(8, len(self._lines)):
+                self._strips.clear()
+            rendered = Visual.to_strips(self, Content.assemble(*line), width, 1, self.visual_style)
+            strip = rendered[0] if rendered else Strip.blank(width, self.visual_style.rich_style)
+            strip = strip.extend_cell_length(width, self.visual_style.rich_style)
+            self._strips[line] = strip
+        return strip

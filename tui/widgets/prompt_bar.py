@@ -1,0 +1,42 @@
+"""The one-line bar above the footer: a one-key confirm naming the exact target, or a
+pick ("kill which node?"), or else the latest notice.
+
+Not a modal screen: a modal costs a full repaint (~70 KB at 200x60, textual.md E8); this
+line costs a few hundred bytes to show and hide, and the show never leaves the screen.
+"""
+
+from __future__ import annotations
+
+from engine.redact import redact
+from tui.view import RoomView
+from tui.widgets.lines import Line, RoomLines, fit
+
+NOTICE_STYLES = {"info": "$text-muted", "warning": "bold $warning", "error": "bold $error"}
+
+
+class PromptBar(RoomLines):
+    DEFAULT_CSS = "PromptBar { height: 1; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.question = ""
+        self.danger = False
+
+    def ask(self, question: str, *, danger: bool = False) -> None:
+        """Show a question; the App routes the next key to its answer."""
+        self.question = question
+        self.danger = danger
+        self.set_class(bool(question), "-asking")
+        if self._view is not None:
+            self.show(self._view)
+
+    def build(self, view: RoomView, width: int, height: int) -> list[Line]:
+        if self.question:
+            style = "bold reverse $error" if self.danger else "bold reverse $primary"
+            return [((fit(f" {self.question} ", width), style),)]
+        notices = view.state.notices
+        if notices:
+            n = notices[-1]
+            text = f" {redact(n.message)}"
+            return [((fit(text, width), NOTICE_STYLES.get(n.level, "")),)]
+        return [((" ", ""),)]
