@@ -16,6 +16,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from .fake_controllers import Controllers
+
 Obj = dict[str, Any]
 
 KINDS: dict[tuple[str, str], tuple[str, bool]] = {
@@ -93,7 +95,7 @@ class Change:
 
 
 @dataclass
-class FakeCluster:
+class FakeCluster(Controllers):
     """All state; every method takes the one lock, and every change wakes the watchers."""
 
     nodes: int = 3
@@ -279,150 +281,6 @@ class FakeCluster:
             self.nodes_ready_after = 0.0
             self._ready_nodes = count
             self.cond.notify_all()
-
-    # --- controllers -----------------------------------------------------------------------
-
-    def node_list(self) -> Obj:
-        with self.cond:
-            ready_count = getattr(self, "_ready_nodes", self.nodes)
-            up = time.monotonic() - self.started >= self.nodes_ready_after
-            items = []
-            for i in range(1, self.nodes + 1):
-                ready = up and i <= ready_count
-                items.append(
-                    {
-                        "apiVersion": "v1",
-                        "kind": "Node",
-                        "metadata": {"name": f"fake-node-{i}", "uid": f"node-{i}"},
-                        "status": {
-                            "addresses": [
-                                {"type": "InternalIP", "address": f"10.0.0.{10 + i}"},
-                                {"type": "ExternalIP", "address": f"203.0.113.{10 + i}"},
-                            ],
-                            "conditions": [
-                                {"type": "Ready", "status": "True" if ready else "False"}
-                            ],
-                        },
-                    }
-                )
-            return {
-                "kind": "NodeList",
-                "apiVersion": "v1",
-                "metadata": {"resourceVersion": str(self.rv)},
-                "items": items,
-            }
-
-    def reconcile(self) -> None:
-        """One pass of the controllers; called every few tens of milliseconds."""
-        with self.cond:
-            t = time.monotonic()
-            self._namespaces(t)
-            self._statefulsets(t)
-            self._pods(t)
-            self._jobs(t)
-
-    def _namespaces(self, t: float) -> None:
-        for (_, name), obj in list(self._store("v1", "namespaces").items()):
-            if obj["status"].get("phase") != "Terminating" or name in self.stuck_namespaces:
-                continue
-            if (
-                t - self._timers.get(("v1", "namespaces", "", name), t)
-                < self.namespace_delete_after
-            ):
-                continue
-            for (gv, plural), store in self.objects.items():
-                for ons, oname in [k for k in store if k[0] == name]:
-                    self._drop(gv, plural, ons, oname)
-            self._drop("v1", "namespaces", "", name)
-
-    def _statefulsets(self, t: float) -> None:
-        pods = self._store("v1", "pods")
-        sets = self._store("apps/v1", "statefulsets")
-        for (ns, name), sts in list(sets.items()):
-            replicas = int(sts.get("spec", {}).get("replicas", 1))
-            template = sts["spec"]["template"]
-            ready = 0
-            for ordinal in range(replicas):
-                pod_name = f"{name}-{ordinal}"
-                pod = pods.get((ns, pod_name))
-                if pod is None:
-                    self._timers[("v1", "pods", ns, pod_name)] = t
-                    self._put("v1", "pods", ns, self._new_pod(ns, pod_name, sts, template), "ADDED")
-                elif pod["status"].get("phase") == "Running":
-                    ready += 1
-            status = {"replicas": replicas, "readyReplicas": ready}
-            if sts.get("status") != status:
-                sts["status"] = status
-                self._emit("apps/v1", "statefulsets", ns, "MODIFIED", sts)
-        for (ns, pod_name), pod in list(pods.items()):
-            owner = (pod["metadata"].get("ownerReferences") or [{}])[0].get("name")
-            if owner and (ns, owner) not in sets:
-                self._drop("v1", "pods", ns, pod_name)
-
-    def _new_pod(self, ns: str, name: str, sts: Obj, template: Obj) -> Obj:
-        labels = dict(template.get("metadata", {}).get("labels") or {})
-        labels["statefulset.kubernetes.io/pod-name"] = name
-        return {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": name,
-                "namespace": ns,
-                "uid": str(uuid.uuid4()),
-                "labels": labels,
-                "creationTimestamp": now_rfc3339(),
-                "ownerReferences": [
-                    {
-                        "apiVersion": "apps/v1",
-                        "kind": "StatefulSet",
-                        "name": sts["metadata"]["name"],
-                    }
-                ],
-            },
-            "spec": copy.deepcopy(template.get("spec", {})),
-            "status": {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]},
-        }
-
-    def _pods(self, t: float) -> None:
-        for (ns, name), pod in list(self._store("v1", "pods").items()):
-            if pod["status"].get("phase") != "Pending":
-                continue
-            if self.pod_waiting_reason:
-                waiting = {"waiting": {"reason": self.pod_waiting_reason, "message": "x"}}
-                statuses = [
-                    {"name": "cockroachdb", "ready": False, "restartCount": 0, "state": waiting}
-                ]
-                if pod["status"].get("containerStatuses") != statuses:
-                    pod["status"]["containerStatuses"] = statuses
-                    self._emit("v1", "pods", ns, "MODIFIED", pod)
-                continue
-            if t - self._timers.get(("v1", "pods", ns, name), t) < self.pod_ready_after:
-                continue
-            ordinal = int(name.rsplit("-", 1)[-1]) if name.rsplit("-", 1)[-1].isdigit() else 0
-            node = ordinal % max(1, self.nodes) + 1
-            pod["spec"]["nodeName"] = f"fake-node-{node}"
-            pod["status"] = {
-                "phase": "Running",
-                "hostIP": f"10.0.0.{10 + node}",
-                "podIP": f"10.42.{node}.{10 + ordinal}",
-                "conditions": [{"type": "Ready", "status": "True"}],
-                "containerStatuses": [
-                    {"name": "cockroachdb", "ready": True, "restartCount": 0, "image": "x"}
-                ],
-            }
-            self._emit("v1", "pods", ns, "MODIFIED", pod)
-
-    def _jobs(self, t: float) -> None:
-        for (ns, name), job in list(self._store("batch/v1", "jobs").items()):
-            if job.get("status", {}).get("succeeded"):
-                continue
-            if t - self._timers.get(("batch/v1", "jobs", ns, name), t) < self.job_complete_after:
-                continue
-            job["status"] = {
-                "succeeded": 1,
-                "conditions": [{"type": "Complete", "status": "True"}],
-            }
-            self._emit("batch/v1", "jobs", ns, "MODIFIED", job)
 
     # --- watch ------------------------------------------------------------------------------
 
