@@ -418,3 +418,31 @@ def test_step_errors_pass_through_unchanged() -> None:
     original = TransientStepError("keep me")
     assert step_error(original, "x") is original
     assert isinstance(step_error(ValueError("boom"), "x"), StepError)
+
+
+async def test_conductor_quota_fault_reads_like_the_api_quota_error(
+    mocked_cloud, tmp_path: Path
+) -> None:
+    m, session = mocked_cloud
+    fault = {
+        "code": 500,
+        "created": "2026-11-27T05:25:51Z",
+        "message": "Quota exceeded for instances: Requested 1, but already used 1 of 1 instances",
+    }
+    m.get(SERVER_URL, json=server_body("ERROR", fault=fault))
+    cloud = CloudConfig(name="mock", label="Mock", servers=1)
+    ctx = make_ctx(
+        DemoConfig(name="t", clouds=(cloud,)),
+        cloud,
+        tmp_path,
+        "xr-t",
+        [],
+        clock=ScaledClock(1000.0),
+    )
+    ctx.facts["servers"] = [SERVER_ID]
+    with pytest.raises(PermanentStepError) as err:
+        await compute.wait_active(session, ctx)
+    assert err.value.message == (
+        "server xr-20261127-051200-a1b2-mock-server-1 went to ERROR: "
+        "quota exceeded: compute instances: requested 1, already used 1 of 1"
+    )

@@ -16,6 +16,7 @@ from engine.plan import StepContext
 from engine.providers.openstack import inventory, naming
 from engine.providers.openstack.access import ensure_recorded, ensure_resolved
 from engine.providers.openstack.connection import CloudSession
+from engine.providers.openstack.errors import one_line, quota_message
 
 POLL_S = 2.0
 """Demo seconds between two polls of a wait."""
@@ -149,8 +150,10 @@ async def ensure_servers(s: CloudSession, ctx: StepContext) -> list[str]:
 
 
 def _fault(server: Any) -> str:
+    """The fault Nova recorded; a quota recheck in the conductor reads like the API's 403."""
     fault = server.fault or {}
-    return str(fault.get("message") or "no fault message").strip()
+    message = one_line(str(fault.get("message") or "no fault message"))
+    return quota_message("compute", message) if "Quota exceeded" in message else message
 
 
 async def wait_active(s: CloudSession, ctx: StepContext) -> None:
