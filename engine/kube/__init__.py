@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.kube.cloud import ExistingKubernetesCloud
-    from engine.kube.kubeconfig import is_existing
+    from engine.kube.kubeconfig import ensure_k3s_ca_set, is_existing
     from engine.kube.pods import kill_all_pods, kill_pod, revive_pod, watch_pods
     from engine.kube.steps import kube_steps
     from engine.kube.teardown import delete_kube_resource, is_kube_record
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "ExistingKubernetesCloud": "engine.kube.cloud",
+    "ensure_k3s_ca_set": "engine.kube.kubeconfig",
     "is_existing": "engine.kube.kubeconfig",
     "kill_all_pods": "engine.kube.pods",
     "kill_pod": "engine.kube.pods",
@@ -39,6 +40,7 @@ _HOMES = {
 __all__ = [
     "ExistingKubernetesCloud",
     "delete_kube_resource",
+    "ensure_k3s_ca_set",
     "is_existing",
     "is_kube_record",
     "kill_all_pods",

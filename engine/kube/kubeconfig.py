@@ -95,6 +95,14 @@ def kubeconfig_path(demo: DemoConfig, cloud: CloudConfig) -> Path:
     return path
 
 
+async def ensure_k3s_ca_set(ctx: StepContext) -> K3sCASet:
+    """The cloud's k3s CA set, generated in a worker thread (up to ~0.2 s of key making
+    per cloud that should not stall the screen). Call before ``render_user_data``."""
+    return await anyio.to_thread.run_sync(
+        k3s_ca_set, ctx.cloud_dir, limiter=cloud_limiter(ctx), abandon_on_cancel=False
+    )
+
+
 def cloud_limiter(ctx: StepContext) -> anyio.CapacityLimiter:
     limiter = ctx.facts.get(LIMITER_FACT)
     if not isinstance(limiter, anyio.CapacityLimiter):
@@ -133,8 +141,7 @@ async def connect(ctx: StepContext) -> KubeApi:
             url = k3s_server_url(ctx)
             if url is None:
                 raise ApiUnreachable("no Kubernetes API address yet: floating IPs are not known")
-            # On the loop, like render_user_data: two clouds' tasks can never race on the set.
-            cas = k3s_ca_set(ctx.cloud_dir)
+            cas = await ensure_k3s_ca_set(ctx)
             kubeconfig = build_kubeconfig(url, cas, ctx.resource_name("k3s"))
             cloud_dir = ctx.cloud_dir
 
@@ -143,7 +150,7 @@ async def connect(ctx: StepContext) -> KubeApi:
                     cloud_dir / "kubeconfig.yaml",
                     yaml.safe_dump(kubeconfig, sort_keys=False).encode(),
                 )
-                tmp = cloud_dir / "k3s" / "client"
+                tmp = cloud_dir / "kube-client"
                 tmp.mkdir(parents=True, exist_ok=True, mode=0o700)
                 api_client = k8s_config.new_client_from_config_dict(  # type: ignore[no-untyped-call]
                     kubeconfig,

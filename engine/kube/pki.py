@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import os
 import secrets
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,27 +258,42 @@ def generate_k3s_ca_set() -> K3sCASet:
     return K3sCASet(files, token, cert_pem(admin.cert, *admin.chain[:1]), admin.key_pem)
 
 
+def _load_set(base: Path) -> K3sCASet:
+    files = {
+        str(p.relative_to(base / "tls")): p.read_bytes()
+        for p in sorted((base / "tls").rglob("*"))
+        if p.is_file()
+    }
+    return K3sCASet(
+        files,
+        (base / "token").read_text(encoding="utf-8").strip(),
+        (base / "admin.crt").read_bytes(),
+        (base / "admin.key").read_bytes(),
+    )
+
+
 def k3s_ca_set(cloud_dir: Path) -> K3sCASet:
     """The cloud's CA set, made once and kept in ``cloud_dir/k3s`` (0600) so retries,
-    restarts and teardown after a crash all use the same one."""
+    restarts and teardown after a crash all use the same one.
+
+    Safe to call from the loop and a worker thread at once: a set is written in a private
+    directory and renamed into place, so the first one to land wins and both return it.
+    """
     base = cloud_dir / _SET_DIR
     if (base / _DONE).exists():
-        files = {
-            str(p.relative_to(base / "tls")): p.read_bytes()
-            for p in sorted((base / "tls").rglob("*"))
-            if p.is_file()
-        }
-        return K3sCASet(
-            files,
-            (base / "token").read_text(encoding="utf-8").strip(),
-            (base / "admin.crt").read_bytes(),
-            (base / "admin.key").read_bytes(),
-        )
+        return _load_set(base)
+    if base.exists():  # a crash mid-write under an older layout: nothing in it was used
+        shutil.rmtree(base, ignore_errors=True)
     cas = generate_k3s_ca_set()
+    tmp = cloud_dir / f".{_SET_DIR}-{secrets.token_hex(4)}"
     for rel, data in cas.files.items():
-        write_private(base / "tls" / rel, data)
-    write_private(base / "token", cas.token.encode())
-    write_private(base / "admin.crt", cas.admin_cert_pem)
-    write_private(base / "admin.key", cas.admin_key_pem)
-    write_private(base / _DONE, b"")
-    return cas
+        write_private(tmp / "tls" / rel, data)
+    write_private(tmp / "token", cas.token.encode())
+    write_private(tmp / "admin.crt", cas.admin_cert_pem)
+    write_private(tmp / "admin.key", cas.admin_key_pem)
+    write_private(tmp / _DONE, b"")
+    try:
+        os.rename(tmp, base)
+    except OSError:  # another caller's set landed first: use that one
+        shutil.rmtree(tmp, ignore_errors=True)
+    return _load_set(base)

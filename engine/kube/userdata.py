@@ -92,6 +92,8 @@ def render_user_data(ctx: StepContext, index: int) -> str:
     on its private address if the provider put ``ctx.facts["private_ips"]`` there first,
     otherwise on its floating IP. The text holds private keys for server 1 only, so it is
     also written to ``cloud_dir/user-data-<index>.yaml`` with mode 0600 and nowhere else.
+    The CA set is made here if needed; ``await ensure_k3s_ca_set(ctx)`` first keeps that
+    key generation off the event loop.
     """
     fips = [str(ip) for ip in ctx.facts.get("floating_ips") or []]
     if index < 1 or index > len(fips):

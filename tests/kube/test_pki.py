@@ -146,3 +146,15 @@ def test_cockroach_node_and_client_certs_verify_against_the_run_ca(tmp_path: Pat
     assert node_certs(cloud_dir, dns, ("203.0.113.8",)).crt != node.crt
     for path in run_certs_dir(cloud_dir).iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_racing_callers_all_get_the_one_set_that_landed(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    cloud_dir = tmp_path / "clouds" / "race"
+    cloud_dir.mkdir(parents=True)
+    with ThreadPoolExecutor(4) as pool:
+        tokens = {cas.token for cas in pool.map(lambda _: k3s_ca_set(cloud_dir), range(4))}
+    assert len(tokens) == 1
+    assert [p.name for p in cloud_dir.iterdir()] == ["k3s"]  # no half-written sets left
+    assert k3s_ca_set(cloud_dir).token in tokens
