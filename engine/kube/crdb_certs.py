@@ -7,6 +7,9 @@ uses. Node certificates are per cloud and name every address a peer or client ma
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,24 +46,31 @@ def _load(crt: Path, key: Path) -> Issued:
 
 
 def cockroach_ca(certs_dir: Path) -> Issued:
-    """The run's CA, created on first use; synchronous so two clouds cannot race on it."""
+    """The run's CA (with the ``root`` client certificate), created on first use.
+
+    Every cloud's step may ask at once, from worker threads: the set is written in a
+    private directory and renamed into place, so the first to land wins for all.
+    """
     crt, key = certs_dir / "ca.crt", certs_dir / "ca.key"
-    if crt.exists() and key.exists():
-        return _load(crt, key)
-    ca = make_ca("Cockroach CA", rsa_bits=_RSA)
-    write_private(key, ca.key_pem)
-    write_private(crt, cert_pem(ca.cert))
-    return ca
+    if not (crt.exists() and key.exists()):
+        ca = make_ca("Cockroach CA", rsa_bits=_RSA)
+        root = issue_leaf(ca, "root", client=True, dns=("root",), rsa_bits=_RSA)
+        tmp = certs_dir.with_name(f".{certs_dir.name}-{secrets.token_hex(4)}")
+        write_private(tmp / "client.root.key", root.key_pem)
+        write_private(tmp / "client.root.crt", cert_pem(root.cert))
+        write_private(tmp / "ca.key", ca.key_pem)
+        write_private(tmp / "ca.crt", cert_pem(ca.cert))
+        try:
+            os.rename(tmp, certs_dir)
+        except OSError:  # another cloud's CA landed first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return _load(crt, key)
 
 
 def root_client_certs(certs_dir: Path) -> CockroachCerts:
     """``client.root.crt``/``.key`` beside the CA: for the init Job and the monitor."""
     ca = cockroach_ca(certs_dir)
     crt, key = certs_dir / "client.root.crt", certs_dir / "client.root.key"
-    if not (crt.exists() and key.exists()):
-        leaf = issue_leaf(ca, "root", client=True, dns=("root",), rsa_bits=_RSA)
-        write_private(key, leaf.key_pem)
-        write_private(crt, cert_pem(leaf.cert))
     return CockroachCerts(cert_pem(ca.cert), crt.read_bytes(), key.read_bytes(), "client.root")
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
+
 from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import PermanentStepError
 from engine.kube import manifests, names
 from engine.kube.apply import KINDS, apply_object, record_id
 from engine.kube.client import KUBE_ERRORS, KubeApi, step_error
 from engine.kube.crdb_certs import node_certs, node_dns_names, root_client_certs, run_certs_dir
-from engine.kube.kubeconfig import API_META, connect, is_existing, k3s_server_url
+from engine.kube.kubeconfig import API_META, cloud_limiter, connect, is_existing, k3s_server_url
 from engine.kube.topology import (
     SEEDS_META,
     bootstraps,
@@ -138,8 +140,15 @@ async def deploy_cockroach(ctx: StepContext) -> None:
     await _ensure(ctx, api, manifests.namespace(spec))
     if spec.secure:
         dns = node_dns_names(namespace, names.PUBLIC_SERVICE, names.HEADLESS_SERVICE)
-        node = node_certs(ctx.cloud_dir, dns, node_addresses(ctx))
-        client = root_client_certs(run_certs_dir(ctx.cloud_dir))
+        cloud_dir, ips = ctx.cloud_dir, node_addresses(ctx)
+        # RSA keys take a while to make: off the loop (the run's CA lands atomically).
+        limiter = cloud_limiter(ctx)
+        node = await anyio.to_thread.run_sync(
+            lambda: node_certs(cloud_dir, dns, ips), limiter=limiter
+        )
+        client = await anyio.to_thread.run_sync(
+            root_client_certs, run_certs_dir(cloud_dir), limiter=limiter
+        )
         await _ensure(ctx, api, manifests.secret(spec, names.NODE_SECRET, node.secret_data()))
         await _ensure(ctx, api, manifests.secret(spec, names.CLIENT_SECRET, client.secret_data()))
     await _ensure(ctx, api, manifests.headless_service(spec))

@@ -158,3 +158,17 @@ def test_racing_callers_all_get_the_one_set_that_landed(tmp_path: Path) -> None:
     assert len(tokens) == 1
     assert [p.name for p in cloud_dir.iterdir()] == ["k3s"]  # no half-written sets left
     assert k3s_ca_set(cloud_dir).token in tokens
+
+
+def test_clouds_racing_for_the_run_ca_share_one(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = tmp_path / "runs" / "r"
+    dirs = [run / "clouds" / f"c{i}" for i in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        made = list(pool.map(lambda d: node_certs(d, ("node",), ()), dirs))
+    assert len({m.ca_crt for m in made}) == 1
+    assert sorted(p.name for p in run.iterdir() if p.name != "clouds") == ["cockroach-certs"]
+    ca = certs(made[0].ca_crt)[0]
+    for m in made:
+        certs(m.crt)[0].verify_directly_issued_by(ca)
