@@ -52,19 +52,35 @@ def api_status(err: ApiException) -> tuple[int, str, str]:
     return int(err.status or 0), reason, message
 
 
+_TLS_FAILED = "TLS handshake with the Kubernetes API failed (certificate not from this cloud's CA?)"
+"""Also what a k3s that made its own CA (ours not in place at first start) looks like."""
+
+
 def step_error(what: str, err: BaseException) -> StepError:
     """A one-line, secret-free reason; transient when a retry could help."""
+    if isinstance(err, ApiException) and not err.status:
+        # The client turns TLS failures into a status-0 ApiException (``client/rest.py``).
+        if str(err.reason or "").startswith("SSLError"):
+            return ApiUnreachable(f"{what}: {_TLS_FAILED}")
+        return ApiUnreachable(f"{what}: cannot reach the Kubernetes API")
     if isinstance(err, ApiException):
         code, reason, message = api_status(err)
         line = f"{what}: HTTP {code} {reason}" + (f": {message}" if message else "")
         if code in (400, 401, 422) or (code == 403 and "being terminated" not in message):
             return PermanentStepError(line)
         return TransientStepError(line)
-    if isinstance(err, TimeoutError):
+    if isinstance(err, urllib3.exceptions.MaxRetryError) and err.reason is not None:
+        err = err.reason
+    # NewConnectionError is a (connect) TimeoutError subclass in urllib3: test it first.
+    if isinstance(err, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+        return ApiUnreachable(f"{what}: cannot reach the Kubernetes API (connection refused)")
+    if isinstance(err, TimeoutError | urllib3.exceptions.TimeoutError):
         return ApiUnreachable(f"{what}: the Kubernetes API did not answer in time")
+    if isinstance(err, urllib3.exceptions.SSLError):
+        return ApiUnreachable(f"{what}: {_TLS_FAILED}")
     if isinstance(err, urllib3.exceptions.HTTPError | OSError):
         return ApiUnreachable(f"{what}: cannot reach the Kubernetes API ({type(err).__name__})")
-    return TransientStepError(f"{what}: {type(err).__name__}: {err}")
+    return TransientStepError(f"{what}: {type(err).__name__}")
 
 
 def fresh_configuration() -> k8s.Configuration:

@@ -207,3 +207,36 @@ async def test_after_a_restart_the_api_is_found_from_the_floating_ip_record(
     ]
     logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
     assert "pod cockroachdb-1 was already gone" in logs
+
+
+@pytest.mark.anyio
+async def test_an_api_with_a_foreign_ca_is_named_as_a_tls_problem(
+    contexts: Callable[..., Contexts], tmp_path: Path
+) -> None:
+    # What a k3s that generated its own CA looks like: a valid TLS server we do not trust.
+    ctxs = contexts(k3s_demo(), speed=10.0)
+    foreign = issue(
+        ca_from_set(tmp_path / "other", "server-ca"),
+        "kube-apiserver",
+        server=True,
+        ips=["127.0.0.1"],
+    )
+    ours = k3s_ca_set(ctxs.run.cloud_dir("vexx")).files["client-ca.crt"]
+    server = FakeApiServer(token=None, tls=TLSFiles(foreign.bundle_pem, foreign.key_pem, ours))
+    server.start()
+    try:
+        ctx = ctxs("vexx", floating_ips=["127.0.0.1"], k3s_api_port=server.port)
+        ctx.step = "kubernetes"
+        with anyio.move_on_after(1.0):
+            await kube_steps(ctxs.demo, ctx.cloud)[0].run(ctx)
+    finally:
+        server.stop()
+    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+    assert logs == [
+        "Kubernetes API: TLS handshake with the Kubernetes API failed (certificate not from "
+        "this cloud's CA?)"
+    ]
+    assert (
+        ctxs.of(StepProgress)[-1].message
+        == f"waiting for the API at https://127.0.0.1:{server.port}"
+    )
