@@ -33,6 +33,7 @@ Obj = dict[str, Any]
 WATCH_S = 30
 """Server-side length of one watch; a silent connection is given this plus a margin."""
 LIST_READ_S = 5.0
+MIN_STREAM_S = 1.0
 WATCH_ERRORS: tuple[type[BaseException], ...] = (StepError, *KUBE_ERRORS)
 
 
@@ -153,10 +154,14 @@ async def watch_pods(ctx: StepContext, retry_s: float = 2.0) -> None:
                         ctx, state, PodObserved(cloud=ctx.cloud.name, pod=gone, phase="Deleted")
                     )
                 state.resource_version = str(listing["metadata"]["resourceVersion"])
+            started = ctx.clock.now()
             outcome = await _watch_once(ctx, api, namespace, selector, state)
             if outcome == "expired":
                 state.resource_version = ""
             last_error = ""
+            if ctx.clock.now() - started < MIN_STREAM_S:
+                # A proxy that closes every stream at once must not make us spin.
+                await ctx.clock.sleep(retry_s)
         except WATCH_ERRORS as err:
             # No address yet (k3s still booting), a bad kubeconfig, a dropped stream: the
             # panes keep their last state and the watcher keeps trying.
