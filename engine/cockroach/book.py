@@ -50,6 +50,11 @@ class NodeBook:
         self.nodes: dict[int, KnownNode] = {}
         self.candidates: tuple[Endpoint, ...] = self.seeds
 
+    def add_seeds(self, endpoints: Iterable[Endpoint]) -> None:
+        """More places to start from (e.g. a cloud's nodes once its pods are Ready)."""
+        self.seeds = tuple(dict.fromkeys((*self.seeds, *endpoints)))
+        self._refresh_candidates()
+
     def _default_name(self, cloud: str, node_id: int) -> str:
         taken = {n.name for n in self.nodes.values()}
         k = 1 + sum(1 for n in self.nodes.values() if n.cloud == cloud)

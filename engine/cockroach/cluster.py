@@ -9,14 +9,14 @@ cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 
 import anyio
 
 from engine.clock import Clock
 from engine.cockroach.book import NodeBook, NodeNamer
-from engine.cockroach.connection import ConnectOptions, options_from_urls
+from engine.cockroach.connection import ConnectOptions, Endpoint, options_from_urls, parse_address
 from engine.cockroach.kv import KvWorkload
 from engine.cockroach.monitor import ClusterMonitor, MonitorTiming
 from engine.cockroach.probes import NodeProbes
@@ -46,9 +46,26 @@ class CockroachCluster:
         self.node_name = node_name
         self.timing = timing or MonitorTiming()
         self.probe_interval_s = probe_interval_s
+        self.book = NodeBook((), cluster.sql_port, node_name)
         self.monitor: ClusterMonitor | None = None
         self.probes: NodeProbes | None = None
         self.kv: KvWorkload | None = None
+
+    def add_sql_addresses(self, addresses: Iterable[str]) -> list[str]:
+        """Let the monitor (and workload) start from these ``host:port`` addresses too.
+
+        Call on the engine's loop, e.g. with a cloud's ``ctx.facts["sql_addresses"]`` once
+        its pods are Ready; returns the addresses that could not be read.
+        """
+        good: list[Endpoint] = []
+        bad: list[str] = []
+        for text in addresses:
+            try:
+                good.append(parse_address(text, self.cluster.sql_port))
+            except ValueError:
+                bad.append(text)
+        self.book.add_seeds(good)
+        return bad
 
     async def run(self, emit: EventSink, clock: Clock) -> None:
         publish = Publisher(emit, clock)
@@ -59,7 +76,8 @@ class CockroachCluster:
             publish(MonitorStatus(state="down", message="bad sql_urls"))
             await anyio.sleep_forever()
             return
-        book = NodeBook(seeds, self.cluster.sql_port, self.node_name)
+        book = self.book
+        book.add_seeds(seeds)
         probes = NodeProbes(
             book,
             publish,

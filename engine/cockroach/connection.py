@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import psycopg2
 import psycopg2.extensions
 
@@ -225,3 +226,13 @@ class SqlSession:
         if conn is not None:
             with contextlib.suppress(psycopg2.Error):
                 conn.close()
+
+
+async def close_soon(session: SqlSession, limiter: anyio.CapacityLimiter) -> None:
+    """Close ``session`` in a worker thread, shielded from cancellation, waiting at most 1 s.
+
+    For ``finally`` blocks: a call still running on the session (abandoned on cancel)
+    holds its lock until its own timeouts end it; shutdown never waits for that.
+    """
+    with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
+        await anyio.to_thread.run_sync(session.close, abandon_on_cancel=True, limiter=limiter)

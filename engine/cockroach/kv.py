@@ -29,6 +29,7 @@ from engine.cockroach.connection import (
     Endpoint,
     SqlSession,
     SqlUnavailable,
+    close_soon,
     describe,
 )
 from engine.cockroach.publish import Publisher
@@ -230,7 +231,20 @@ class KvWorkload:
         return WRITE, (key_of(seq), psycopg2.Binary(self._rng.randbytes(self.block_bytes)))
 
     async def _worker(self, i: int, rate: RateLimiter, limiter: anyio.CapacityLimiter) -> None:
-        session = self._session(i)
+        sessions = [self._session(i)]
+        try:
+            await self._work(i, sessions, rate, limiter)
+        finally:
+            await close_soon(sessions[-1], limiter)
+
+    async def _work(
+        self,
+        i: int,
+        sessions: list[SqlSession],
+        rate: RateLimiter,
+        limiter: anyio.CapacityLimiter,
+    ) -> None:
+        session = sessions[-1]
         lost_in_row = 0
         while True:
             await rate.wait()
@@ -248,6 +262,7 @@ class KvWorkload:
             except TimeoutError:
                 self.stats.error(False)
                 session = self._session(i)  # the abandoned call keeps the old one
+                sessions.append(session)
                 continue
             lost_in_row = 0
             self.stats.ok(ms)

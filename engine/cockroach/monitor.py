@@ -21,7 +21,13 @@ import psycopg2
 from engine.cockroach import queries as q
 from engine.cockroach.book import KnownNode, NodeBook
 from engine.cockroach.classify import LIVE, classify
-from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, SqlUnavailable
+from engine.cockroach.connection import (
+    ConnectOptions,
+    Endpoint,
+    SqlSession,
+    SqlUnavailable,
+    close_soon,
+)
 from engine.cockroach.connection import describe as describe_error
 from engine.cockroach.publish import Publisher
 from engine.config.durations import parse_duration
@@ -108,6 +114,7 @@ class ClusterMonitor:
     endpoint: Endpoint | None = None
     _limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     _last_problem: str = ""
+    _ever: bool = False
 
     def _new_session(self) -> SqlSession:
         book = self.book
@@ -125,7 +132,14 @@ class ClusterMonitor:
         self.publish(MonitorStatus(state=state, address=address, message=message))
 
     async def run(self) -> None:
-        session = self._new_session()
+        sessions = [self._new_session()]
+        try:
+            await self._poll_forever(sessions)
+        finally:
+            await close_soon(sessions[-1], self._limiter)
+
+    async def _poll_forever(self, sessions: list[SqlSession]) -> None:
+        session = sessions[-1]
         clock = self.publish.clock
         next_store = next_setting = float("-inf")
         failures = 0
@@ -145,6 +159,7 @@ class ClusterMonitor:
                 continue
             except TimeoutError:
                 session = self._new_session()  # the stuck call keeps the old one
+                sessions.append(session)
                 failures += 1
                 self._lost(SqlUnavailable("poll timed out; abandoning the connection"), failures)
                 continue
@@ -182,7 +197,9 @@ class ClusterMonitor:
         moved = snap.endpoint != self.endpoint
         self.endpoint = snap.endpoint
         if moved or self.status != CONNECTED:
-            self._set_status(CONNECTED, "reconnected" if snap.reconnected else "")
+            again = snap.reconnected and self.status in (RECONNECTING, DOWN) and self._ever
+            self._set_status(CONNECTED, "reconnected" if again else "")
+        self._ever = True
         for text in snap.problems:
             self._problem(f"monitor: {text}")
         states = {

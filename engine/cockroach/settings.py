@@ -16,7 +16,7 @@ import psycopg2
 
 from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, SqlUnavailable
 from engine.cockroach.connection import describe as describe_error
-from engine.cockroach.publish import Publisher
+from engine.cockroach.publish import Publisher, log
 from engine.events import SettingApplied
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -81,10 +81,10 @@ async def apply_settings(
             continue
         pending.pop(0)
         results.append(result)
-        publish(result)
+        publish(result)  # the event is the report; the log keeps a line too
         if result.ok:
-            publish.notice("info", f"setting {name} = {value} applied")
+            log.info("setting %s = %s applied", name, value)
         else:
-            publish.notice("warning", f"setting {name} = {value} refused: {result.message}")
+            log.warning("setting %s = %s refused: %s", name, value, result.message)
     await anyio.to_thread.run_sync(session.close, limiter=limiter)
     return results

@@ -376,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     node = FakeNode(a)
     node.start_postgres()
     node.prepare()
+    node.heartbeat()  # live before the HTTP port answers: "ready" means heartbeating
     node.serve_http()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=node.drain).start())
     print(f"ready {a.id}", flush=True)

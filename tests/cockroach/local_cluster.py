@@ -292,6 +292,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", default="/tmp/crossroom-local-cluster")
     p.add_argument("--time-until-store-dead", default="1m15s")
     p.add_argument("--fresh", action="store_true", help="delete the data directory first")
+    p.add_argument(
+        "--restart-after",
+        type=float,
+        default=0.0,
+        help="restart a node this many seconds after it died, as Kubernetes restarts a pod "
+        "(0: never)",
+    )
     a = p.parse_args(argv)
     base = Path(a.dir)
     if a.fresh and base.exists():
@@ -303,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         http_port=a.http_port,
         time_until_store_dead=a.time_until_store_dead,
     )
+    # Started in the background, a process ignores SIGINT: stop cleanly on TERM and INT.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     cluster.start()
     print(f"{cluster.size} nodes up (data in {base}); SQL URLs for the demo file:")
     for n in cluster.nodes:
@@ -311,10 +321,22 @@ def main(argv: list[str] | None = None) -> int:
             f"  n{n.node_id} cloud={n.cloud:<10} {n.url}  http://{n.host}:{n.http_port}"
             f"  kill: kill -9 -{n.proc.pid}   drain: kill {n.proc.pid}"
         )
-    print("Ctrl-C stops every node.", flush=True)
+    print("Ctrl-C (or SIGTERM) stops every node.", flush=True)
+    down_since: dict[int, float] = {}
     try:
         while True:
             time.sleep(1)
+            for n in cluster.nodes:
+                if n.running or a.restart_after <= 0:
+                    down_since.pop(n.node_id, None)
+                    continue
+                since = down_since.setdefault(n.node_id, time.monotonic())
+                if time.monotonic() - since >= a.restart_after:
+                    print(f"restarting n{n.node_id} (down {a.restart_after:g} s)", flush=True)
+                    cluster.restart(n.node_id)
+                    assert n.proc is not None
+                    print(f"  n{n.node_id} kill: kill -9 -{n.proc.pid}   drain: kill {n.proc.pid}")
+                    down_since.pop(n.node_id, None)
     except KeyboardInterrupt:
         pass
     finally:

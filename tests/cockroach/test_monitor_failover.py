@@ -79,9 +79,8 @@ async def fail_over(run: Running, cluster: LocalCluster, how: str) -> tuple[floa
 
 async def test_monitor_names_and_classifies_every_node(healthy_cluster: LocalCluster) -> None:
     async with start_monitor(healthy_cluster) as run:
-        await run.rec.wait_for(lambda e: len(live_nodes(run.rec)) == 3, within=5)
-        latest = live_nodes(run.rec)
-        assert latest == {"a/node-1": "live", "b/node-1": "live", "c/node-1": "live"}
+        want = {"a/node-1": "live", "b/node-1": "live", "c/node-1": "live"}
+        await run.rec.wait_for(lambda e: live_nodes(run.rec) == want, within=5)
         status = run.rec.of(MonitorStatus)[-1]
         assert isinstance(status, MonitorStatus) and status.state == "connected"
         assert "@" not in status.address and status.address.startswith("127.0.")
