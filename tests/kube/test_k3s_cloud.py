@@ -14,7 +14,7 @@ from cryptography import x509
 
 from engine.config.model import CloudConfig, ClusterConfig, DemoConfig, KubernetesConfig
 from engine.errors import StepError
-from engine.events import PodObserved, StepProgress
+from engine.events import PodObserved, StepProgress, encode
 from engine.kube import delete_kube_resource, kill_pod, kube_steps, watch_pods
 from engine.kube.pki import Issued, k3s_ca_set, load_key
 from engine.kube.pki import issue_leaf as issue
@@ -120,6 +120,12 @@ async def test_secure_mode_ships_node_and_client_certificates_as_secrets(
     assert f"*.cockroachdb.{ns}.svc.cluster.local" in san.get_values_for_type(x509.DNSName)
     sts = server.cluster.get("apps/v1", "statefulsets", ns, "cockroachdb")
     assert "--certs-dir=/cockroach/cockroach-certs" in str(sts["spec"]["template"])
+    # No key material in any event (the recording and the screen) or in the ledger.
+    pem_b64 = base64.b64encode(b"-----BEGIN PRIVATE KEY").decode()[:20]
+    ledger = ctxs.run.ledger.read_text()
+    for text in [encode(e).decode() for e in ctxs.events] + [ledger]:
+        assert "PRIVATE KEY" not in text and pem_b64 not in text
+    assert node["node.key"][:20] not in ledger
 
 
 @pytest.mark.anyio
