@@ -141,4 +141,4 @@ async def _guarded(publish: Publisher, name: str, part: Callable[[], Awaitable[N
             publish.notice(
                 "error", f"cluster {name} failed: {type(exc).__name__}: {exc}; restarting"
             )
-            await publish.clock.sleep(1.0)
+            await publish.pace.sleep(1.0)

@@ -169,10 +169,10 @@ class KvWorkload:
 
     async def run(self) -> None:
         limiter = anyio.CapacityLimiter(max(1, self.concurrency) + 1)
-        rate = RateLimiter(self.max_rate, self.publish.clock)
+        rate = RateLimiter(self.max_rate, self.publish.pace)
         if not await self._create_table(limiter):
             return
-        self.stats.tick(self.publish.clock.now())
+        self.stats.tick(self.publish.pace.now())
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._sampler)
             for i in range(max(1, self.concurrency)):
@@ -184,7 +184,7 @@ class KvWorkload:
 
     async def _create_table(self, limiter: anyio.CapacityLimiter) -> bool:
         session = self._session(0)
-        clock = self.publish.clock
+        clock = self.publish.pace
         last = ""
         while True:
             try:
@@ -257,7 +257,7 @@ class KvWorkload:
                 self.stats.error(exc.ambiguous)
                 if exc.lost:
                     lost_in_row += 1
-                    await self.publish.clock.sleep(min(1.0, 0.05 * 2**lost_in_row))
+                    await self.publish.pace.sleep(min(1.0, 0.05 * 2**lost_in_row))
                 continue
             except TimeoutError:
                 self.stats.error(False)
@@ -268,7 +268,7 @@ class KvWorkload:
             self.stats.ok(ms)
 
     async def _sampler(self) -> None:
-        clock = self.publish.clock
+        clock = self.publish.pace
         ambiguous = 0
         while True:
             await clock.sleep(self.sample_every_s)

@@ -140,7 +140,7 @@ class ClusterMonitor:
 
     async def _poll_forever(self, sessions: list[SqlSession]) -> None:
         session = sessions[-1]
-        clock = self.publish.clock
+        clock = self.publish.pace
         next_store = next_setting = float("-inf")
         failures = 0
         while True:

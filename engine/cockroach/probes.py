@@ -129,7 +129,7 @@ class NodeProbes:
         value = parse_prometheus(r.text).get(THROUGHPUT_COUNTER)
         if value is None:
             return
-        now = self.publish.clock.now()
+        now = self.publish.pace.now()
         rate = counter_rate(self._counters.get(node.node_id), now, value)
         self._counters[node.node_id] = (now, value)
         if rate is not None:
@@ -149,7 +149,7 @@ class NodeProbes:
             await self.read_vars(client, node)
 
     async def run(self) -> None:
-        clock = self.publish.clock
+        clock = self.publish.pace
         timeout = httpx.Timeout(self.timeout_s)
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=64)
         next_vars = float("-inf")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from engine.clock import Clock
+from engine.clock import Clock, ScaledClock
 from engine.events import Event, EventSink, Notice, stamped
 from engine.redact import one_line
 
@@ -20,6 +20,10 @@ class Publisher:
 
     emit: EventSink
     clock: Clock
+    """Stamps events: the demo clock, the same one the rest of the room uses."""
+    pace: Clock = field(default_factory=lambda: ScaledClock(1.0))
+    """Paces polls, probes, rates and timeouts: a real cluster lives in real time whatever
+    ``--speed`` says (at speed 5 a 1 s poll must not become 0.2 s). Build inside a loop."""
 
     def __call__(self, event: Event) -> None:
         self.emit(stamped(event, self.clock.now(), self.clock.wall()))

@@ -63,7 +63,7 @@ async def apply_settings(
     limiter = anyio.CapacityLimiter(1)
     results: list[SettingApplied] = []
     pending = list(settings)
-    clock = publish.clock
+    clock = publish.pace
     while pending:
         name, value = pending[0]
         try:
