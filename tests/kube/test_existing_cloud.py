@@ -47,6 +47,7 @@ async def test_plan_skips_every_server_step(kubeconfig: Path) -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
     fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
 ) -> None:
