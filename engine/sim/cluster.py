@@ -276,12 +276,13 @@ class SimCluster:
             for name, n in self._nodes.items()
             if not n.running and n.killed_at is not None
         }
+        ready = tuple(n for n in topo.targets if now >= self._nodes[n].first_heartbeat_at)
         return KvView(
-            gateways=topo.targets,
+            gateways=ready,
             killed_at=killed,
             stalls=tuple(stalls),
             unavailable_fraction=unavailable / ranges,
-            serving_nodes=len(topo.targets),
+            serving_nodes=len(ready),
         )
 
     def _monitor_events(self, topo: Topology) -> Iterator[Event]:

@@ -178,3 +178,17 @@ def test_store_dead_below_the_minimum_is_refused_and_the_default_applies() -> No
     assert [(e.name, e.ok) for e in refused] == [("server.time_until_store_dead", False)]
     assert "1m15s" in refused[0].message
     assert show.cluster.time_until_store_dead_s == 300.0
+
+
+def test_a_restart_within_the_liveness_ttl_is_never_suspect(show: Show) -> None:
+    show.cluster.kill_node(VICTIM, show.t)
+    show.run(2.0)
+    show.cluster.revive_node(VICTIM, show.t)
+    events = show.run(20.0)
+    assert liveness_changes(events, VICTIM) == []
+    assert [s for _, s in probe_changes(show.events, VICTIM)][-3:] == [
+        "down",
+        "not_ready",
+        "ready",
+    ]
+    assert all(e.under_replicated == 0 for e in health(events))
