@@ -41,6 +41,8 @@ TICK_S = 1.0
 _ADDRESS_BLOCKS = ("203.0.113", "198.51.100", "192.0.2")
 """Documentation address ranges (RFC 5737): plausible public IPs that route nowhere."""
 STORE_DEAD_SETTING = "server.time_until_store_dead"
+MONITOR_QPS = 3.0
+"""Statements per second the cluster monitor's own polling adds to ``sql_query_count``."""
 
 
 def fake_address(index: int, port: int) -> str:
@@ -200,6 +202,7 @@ class SimCluster:
             under_replicated=h.under_replicated,
             unavailable=h.unavailable,
             replicas=h.replicas,
+            queries_per_s=round((kv.ops_per_s if kv is not None else 0.0) + MONITOR_QPS, 1),
         )
         if kv is not None:
             yield WorkloadSample(

@@ -10,7 +10,7 @@ import pytest
 from engine.config.model import ClusterConfig, WorkloadConfig
 from engine.sim.cluster import SimCluster
 
-from .show import Show, fleet, workload
+from .show import Show, fleet, health, workload
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,8 @@ def test_healthy_cluster_runs_at_max_rate_with_millisecond_latency(settled: Show
         assert 5.0 <= s.p99_ms <= 100.0
         assert s.p50_ms <= s.p95_ms <= s.p99_ms <= s.max_ms
     assert samples[-1].errors_total == samples[0].errors_total
+    qps = [h.queries_per_s for h in health(show.events[-60:])]
+    assert all(q is not None and 450.0 <= q <= 560.0 for q in qps)
 
 
 def test_a_kill_brings_errors_and_a_latency_spike_then_recovers(settled: Show) -> None:
