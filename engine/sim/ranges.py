@@ -75,18 +75,16 @@ class RangeMap:
         """Replicas moved off one node onto another (recovery and rebalancing)."""
         self.additions = 0
         """Replicas added by up-replication."""
+        self.bootstrapped = False
         self._rng = rng
         self._recovery_due: dict[int, float] = {}
         self._rebalance_credit = 0.0
         self._lease_credit = 0.0
         self._diverse_as_of: tuple[tuple[str, ...], frozenset[str], int, int] | None = None
 
-    @property
-    def bootstrapped(self) -> bool:
-        return any(self.replicas)
-
     def bootstrap(self, node: str) -> None:
         """The first node holds one replica (and the lease) of every range."""
+        self.bootstrapped = True
         for r, reps in enumerate(self.replicas):
             if not reps:
                 reps.append(node)
