@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import select
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,6 +221,22 @@ class SqlSession:
             if self.is_broken(exc):
                 raise self.lost(exc) from None
             raise
+
+    def wait_idle(self, seconds: float) -> bool:
+        """Sleep up to ``seconds`` on the idle connection's socket.
+
+        Returns True at once if the server sent anything while we were idle. That is
+        usually the EOF of a killed node, or the 57P01 a draining one writes before it
+        closes. The caller then polls right away instead of at the next tick.
+        """
+        conn = self.conn
+        if conn is None or conn.closed:
+            return False
+        try:
+            readable, _, _ = select.select([conn.fileno()], [], [], max(0.0, seconds))
+        except (OSError, ValueError, psycopg2.Error):
+            return True
+        return bool(readable)
 
     def close(self) -> None:
         conn, self.conn, self.endpoint = self.conn, None, None

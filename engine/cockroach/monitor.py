@@ -3,6 +3,7 @@
 Every query runs in a worker thread under the monitor's own ``CapacityLimiter`` and is
 bounded twice: libpq/statement timeouts inside the thread, and ``call_timeout_s`` around
 it (after which the call is abandoned with its session and a fresh session takes over).
+Between polls the monitor waits on its idle socket, so a dead node is noticed at once.
 The next poll starts only after the previous one finished, so a slow cluster never piles
 polls up. Nothing raises out of ``run``: failures become ``MonitorStatus`` events and
 notices, and a lost node is replaced by the next candidate at once.
@@ -10,6 +11,7 @@ notices, and a lost node is replaced by the next candidate at once.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -173,7 +175,12 @@ class ClusterMonitor:
             if want_setting:
                 next_setting = started + self.timing.setting_every_s
             self._apply(snap)
-            await clock.sleep(max(0.0, self.timing.poll_s - (clock.now() - started)))
+            remaining = self.timing.poll_s - (clock.now() - started)
+            if remaining > 0:
+                # Idle on the socket rather than a timer: a node that dies between polls
+                # wakes us at once (failover in milliseconds, not at the next tick).
+                with contextlib.suppress(TimeoutError):
+                    await self._in_thread(partial(session.wait_idle, remaining))
 
     def _lost(self, exc: SqlUnavailable, failures: int) -> None:
         was = self.endpoint
