@@ -131,7 +131,10 @@ class SqlUnavailable(Exception):
 def describe(exc: BaseException) -> str:
     """One redacted line for a psycopg2 error, with its SQLSTATE when the server sent one."""
     code = getattr(exc, "pgcode", None)
-    text = one_line(str(exc) or type(exc).__name__, 160)
+    # libpq indents its hints ("\tThis probably means..."): keep only the facts, which is
+    # one line per host tried.
+    facts = [line for line in str(exc).splitlines() if line.strip() and line[:1] != "\t"]
+    text = one_line("; ".join(facts) or type(exc).__name__, 160)
     return f"{text} [{code}]" if code else text
 
 

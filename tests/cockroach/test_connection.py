@@ -81,3 +81,5 @@ def test_no_reachable_host_is_one_clean_error() -> None:
     with pytest.raises(SqlUnavailable) as info:
         session.fetch("SELECT 1")
     assert "127.0.0.1:9" in info.value.message and "hunter2" not in info.value.message
+    assert "Connection refused" in info.value.message
+    assert "Is the server running" not in info.value.message  # libpq's hint is dropped
