@@ -196,7 +196,7 @@ class KvWorkload:
                     )
                 if self.splits > 1:
                     await self._split(session, limiter)
-                await anyio.to_thread.run_sync(session.close, limiter=limiter)
+                await close_soon(session, limiter)
                 self.publish.notice("info", "kv: table kv ready; workload starting")
                 return True
             except (SqlUnavailable, psycopg2.Error, TimeoutError) as exc:

@@ -14,7 +14,13 @@ from functools import partial
 import anyio
 import psycopg2
 
-from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, SqlUnavailable
+from engine.cockroach.connection import (
+    ConnectOptions,
+    Endpoint,
+    SqlSession,
+    SqlUnavailable,
+    close_soon,
+)
 from engine.cockroach.connection import describe as describe_error
 from engine.cockroach.publish import Publisher, log
 from engine.events import SettingApplied
@@ -86,5 +92,5 @@ async def apply_settings(
             log.info("setting %s = %s applied", name, value)
         else:
             log.warning("setting %s = %s refused: %s", name, value, result.message)
-    await anyio.to_thread.run_sync(session.close, limiter=limiter)
+    await close_soon(session, limiter)
     return results
