@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from engine.cockroach.classify import Liveness, classify, parse_expiration
+from engine.cockroach.classify import LIVENESS_STATES, Liveness, classify, parse_expiration
 
 EXP = 1_000.0
 DEAD_AFTER = 75.0
@@ -85,3 +87,37 @@ def test_parse_expiration(text: str, expected: float) -> None:
 def test_parse_expiration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="HLC"):
         parse_expiration(text)
+
+
+ORDER = {
+    "live": 0,
+    "draining": 0,
+    "decommissioning": 0,
+    "suspect": 1,
+    "dead": 2,
+    "decommissioned": 2,
+}
+
+
+@given(
+    expiration=st.floats(0, 2e9),
+    threshold=st.floats(0, 3600),
+    times=st.lists(st.floats(0, 2e9 + 7200), min_size=2, max_size=8),
+    draining=st.booleans(),
+    membership=st.sampled_from(["active", "decommissioning", "decommissioned"]),
+    epoch=st.integers(0, 5),
+)
+def test_a_silent_node_only_ever_gets_worse(
+    expiration: float,
+    threshold: float,
+    times: list[float],
+    draining: bool,
+    membership: str,
+    epoch: int,
+) -> None:
+    """With no new heartbeat, time only moves a node towards dead, never back."""
+    r = Liveness(1, epoch, expiration, draining, membership)
+    states = [classify(r, t, threshold) for t in sorted(times)]
+    ranks = [ORDER[s] for s in states]
+    assert ranks == sorted(ranks)
+    assert all(s in LIVENESS_STATES for s in states)
