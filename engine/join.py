@@ -23,7 +23,11 @@ async def wait_for_nodes_live(ctx: StepContext) -> None:
         if live >= expected:
             ctx.log(f"cluster sees {live} live node(s) with locality cloud={ctx.cloud.name}")
             return
-        await ctx.clock.sleep(POLL_S)
+        if ctx.nodes_changed is not None:
+            # Woken by the event itself, so the join is timed exactly when it happens.
+            await ctx.nodes_changed()
+        else:
+            await ctx.clock.sleep(POLL_S)
 
 
 def join_step(timeout_s: float = 600.0) -> Step:

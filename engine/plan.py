@@ -68,6 +68,8 @@ class StepContext:
     rng: random.Random
     facts: dict[str, Any] = field(default_factory=dict)
     step: str = ""
+    nodes_changed: Callable[[], Awaitable[None]] | None = None
+    """Wait until the cluster's view of some node changes (``None``: poll instead)."""
 
     def log(self, *lines: str, level: str = "info") -> None:
         if lines:

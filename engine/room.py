@@ -29,6 +29,7 @@ from engine.events import (
     KillFailed,
     KillIssued,
     LogLines,
+    NodeObserved,
     Notice,
     ReviveIssued,
     RunFinished,
@@ -88,6 +89,7 @@ class Room:
         self._idle = anyio.Event()
         self._idle.set()
         self._teardown_lock = anyio.Lock()
+        self._nodes_changed = anyio.Event()
         for cloud in demo.clouds:
             self._contexts[cloud.name] = StepContext(
                 demo=demo,
@@ -99,6 +101,7 @@ class Room:
                 emit=self._publish,
                 room=lambda: self._state,
                 rng=cloud_rng(seed, cloud.name),
+                nodes_changed=self._wait_nodes_changed,
             )
 
     # --- events ----------------------------------------------------------------------------
@@ -117,10 +120,16 @@ class Room:
             )
         else:
             self._history.append((self._seq, event))
+        if isinstance(event, NodeObserved):
+            self._nodes_changed.set()
+            self._nodes_changed = anyio.Event()
         if self._recorder is not None:
             self._recorder(event)
         for sink in list(self._sinks):
             sink(event)
+
+    async def _wait_nodes_changed(self) -> None:
+        await self._nodes_changed.wait()
 
     def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
         if replay:
@@ -355,33 +364,44 @@ async def open_room(
         shutil.copyfile(demo.source, run_dir.config_copy)
     backend = backend or build_backend(demo, options.seed)
     recorder = Recorder(run_dir.events) if options.record else None
-    async with anyio.create_task_group() as tg:
-        room = Room(demo, backend, run_dir, clock, options.seed, tg, recorder)
-        room._publish(
-            RunStarted(
-                run_id=run_dir.run_id,
-                demo=demo.name,
-                simulated=backend.simulated,
-                speed=speed,
-                seed=options.seed,
-                run_dir=str(run_dir.root),
-                clouds=tuple(
-                    CloudInfo(
-                        name=c.name,
-                        label=c.label,
-                        region=c.region,
-                        provider=c.provider,
-                        nodes=c.nodes,
-                        steps=tuple(s.name for s in backend.clouds[c.name].steps()),
-                    )
-                    for c in demo.clouds
-                ),
-            )
-        )
-        tg.start_soon(room._watch_cluster)
-        tg.start_soon(room._flush_forever)
-        try:
-            yield room
-        finally:
-            tg.cancel_scope.cancel()
+    room: Room | None = None
+    try:
+        async with anyio.create_task_group() as tg:
+            room = Room(demo, backend, run_dir, clock, options.seed, tg, recorder)
+            room._publish(_run_started(demo, backend, run_dir, speed, options.seed))
+            tg.start_soon(room._watch_cluster)
+            tg.start_soon(room._flush_forever)
+            try:
+                yield room
+            finally:
+                tg.cancel_scope.cancel()
+    finally:
+        # Only now have the workers finished publishing their cancellations.
+        if room is not None:
             await room.aclose()
+        elif recorder is not None:
+            recorder.close()
+
+
+def _run_started(
+    demo: DemoConfig, backend: Backend, run_dir: RunDir, speed: float, seed: int
+) -> RunStarted:
+    return RunStarted(
+        run_id=run_dir.run_id,
+        demo=demo.name,
+        simulated=backend.simulated,
+        speed=speed,
+        seed=seed,
+        run_dir=str(run_dir.root),
+        clouds=tuple(
+            CloudInfo(
+                name=c.name,
+                label=c.label,
+                region=c.region,
+                provider=c.provider,
+                nodes=c.nodes,
+                steps=tuple(s.name for s in backend.clouds[c.name].steps()),
+            )
+            for c in demo.clouds
+        ),
+    )

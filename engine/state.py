@@ -329,6 +329,15 @@ def _fold_probe(state: RoomState, e: ev.ProbeObserved) -> RoomState:
     return replace(state, nodes=_put_node(state.nodes, e.node, node), kills=kills)
 
 
+def _fold_pod(state: RoomState, e: ev.PodObserved) -> RoomState:
+    """A pod is a node-to-be: the grid shows it (and it can be killed) before the cluster
+    reports it; the cluster's own view then takes over its liveness."""
+    if e.pod in state.nodes or e.phase == "Deleted":
+        return state
+    node = NodeState(node=e.pod, cloud=e.cloud, liveness="joining", since_t=e.t)
+    return replace(state, nodes=_put_node(state.nodes, e.pod, node))
+
+
 def _fold_kill(state: RoomState, e: ev.KillIssued) -> RoomState:
     nodes = dict(state.nodes)
     for name in e.nodes:
@@ -379,6 +388,8 @@ def apply(state: RoomState, e: ev.Event) -> RoomState:
         return _fold_node(state, e)
     if isinstance(e, ev.ProbeObserved):
         return _fold_probe(state, e)
+    if isinstance(e, ev.PodObserved):
+        return _fold_pod(state, e)
     if isinstance(e, ev.ClusterHealthObserved):
         health = Health(e.ranges, e.under_replicated, e.unavailable, e.replicas)
         kills = tuple(_kill_saw_health(k, e) for k in state.kills)

@@ -77,10 +77,11 @@ class SimConfig:
     fail_step: str | None = None
     """Make this step fail permanently (a switched-on hard failure)."""
     fail_error: str = "quota exceeded"
-    transient_rate: float = 0.08
+    transient_rate: float = 0.04
     """Chance that one simulated API call fails transiently and is retried."""
     slowness: float | None = None
-    """Multiplier on every simulated duration; ``None`` takes the cloud's built-in profile."""
+    """Where the cloud sits in the rehearsal's latency ranges: 0 fastest, 1 (or more)
+    slowest; ``None`` takes the cloud's built-in profile."""
 
 
 @dataclass(frozen=True)

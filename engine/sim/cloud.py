@@ -29,7 +29,6 @@ SECURITY_GROUP_RULES: tuple[str, ...] = (
     "tcp 10250 kubelet (group only)",
     "udp 8472 flannel vxlan (group only)",
 )
-POLL_S = 2.0
 
 _TRANSIENT = (
     "HTTP 503 Service Unavailable from {service}",
@@ -90,6 +89,12 @@ class SimCloud:
             ctx.record(resource_type, res.resource_id, name, **meta)
         return res.resource_id
 
+    def _exists(self, ctx: StepContext, resource_type: str, suffix: str) -> bool:
+        """A retried step finds what an earlier attempt made instead of asking again."""
+        return (
+            self.books.find(self.cloud.name, resource_type, ctx.resource_name(suffix)) is not None
+        )
+
     async def _resolve(self, ctx: StepContext) -> None:
         for what, path in (
             ("flavor", f"/flavors?name={self.cloud.flavor}"),
@@ -102,24 +107,31 @@ class SimCloud:
         ctx.facts["resolved"] = True
 
     async def _keypair(self, ctx: StepContext) -> None:
+        if self._exists(ctx, "keypair", "key"):
+            return
         await self._api(ctx, "POST", "/os-keypairs", "compute")
         self._maybe_fail(ctx)
         self._create(ctx, "keypair", "key")
 
     async def _security_group(self, ctx: StepContext) -> None:
-        await self._api(ctx, "POST", "/security-groups", "network")
+        if not self._exists(ctx, "security_group", "sg"):
+            await self._api(ctx, "POST", "/security-groups", "network")
         self._maybe_fail(ctx)
         self._create(ctx, "security_group", "sg")
+        made: set[str] = ctx.facts.setdefault("rules", set())
         total = len(SECURITY_GROUP_RULES)
         for i, rule in enumerate(SECURITY_GROUP_RULES, start=1):
-            await self._api(ctx, "POST", f"/security-group-rules ({rule})", "network")
+            if rule not in made:
+                await self._api(ctx, "POST", f"/security-group-rules ({rule})", "network")
+                made.add(rule)
             ctx.progress(f"rule {i}/{total}", i, total)
 
     async def _floating_ips(self, ctx: StepContext) -> None:
         n = self.cloud.servers
         self._maybe_fail(ctx)
         for i in range(1, n + 1):
-            await self._api(ctx, "POST", "/floatingips", "network")
+            if not self._exists(ctx, "floating_ip", f"fip-{i}"):
+                await self._api(ctx, "POST", "/floatingips", "network")
             self._create(ctx, "floating_ip", f"fip-{i}", index=str(i))
             ctx.progress(f"floating IP {i}/{n} allocated", i, n)
 
@@ -127,45 +139,55 @@ class SimCloud:
         n = self.cloud.servers
         self._maybe_fail(ctx)
         for i in range(1, n + 1):
-            await self._api(ctx, "POST", f"/servers (server-{i}, {self.cloud.flavor})", "compute")
+            if not self._exists(ctx, "server", f"server-{i}"):
+                path = f"/servers (server-{i}, {self.cloud.flavor})"
+                await self._api(ctx, "POST", path, "compute")
             self._create(ctx, "server", f"server-{i}", index=str(i))
             ctx.progress(f"server {i}/{n} created", i, n)
 
     async def _volumes(self, ctx: StepContext) -> None:
         n = self.cloud.servers
         self._maybe_fail(ctx)
+        attached: set[int] = ctx.facts.setdefault("attached", set())
         for i in range(1, n + 1):
-            await self._api(ctx, "POST", f"/volumes ({self.cloud.volume_size_gb} GB)", "volumev3")
+            if not self._exists(ctx, "volume", f"vol-{i}"):
+                path = f"/volumes ({self.cloud.volume_size_gb} GB)"
+                await self._api(ctx, "POST", path, "volumev3")
             self._create(ctx, "volume", f"vol-{i}", index=str(i))
-            await self._api(ctx, "POST", f"/servers/server-{i}/os-volume_attachments", "compute")
+            if i not in attached:
+                path = f"/servers/server-{i}/os-volume_attachments"
+                await self._api(ctx, "POST", path, "compute")
+                attached.add(i)
             ctx.progress(f"volume {i}/{n} attached", i, n)
 
     async def _wait_all(self, ctx: StepContext, what: str, durations: list[float]) -> None:
-        """Poll until every item's time has come, reporting ``what k/n``."""
-        began = ctx.clock.now()
+        """Wait for every item, reporting ``what k/n`` as each one comes up.
+
+        Sleeps the gaps between sorted durations rather than polling a clock, so a run
+        is the same to the last bit whatever instant it started at.
+        """
         n = len(durations)
-        done = -1
-        while True:
-            elapsed = ctx.clock.now() - began
-            ready = sum(1 for d in durations if d <= elapsed)
-            if ready != done:
-                ctx.progress(f"{what} {ready}/{n}", ready, n)
-                if ready > max(done, 0):
-                    ctx.log(f"{what} {ready}/{n}")
-                done = ready
-            if ready == n:
-                return
-            await ctx.clock.sleep(min(POLL_S, min(d for d in durations if d > elapsed) - elapsed))
+        ctx.progress(f"{what} 0/{n}", 0, n)
+        waited = 0.0
+        for k, due in enumerate(sorted(durations), start=1):
+            await ctx.clock.sleep(due - waited)
+            waited = due
+            ctx.progress(f"{what} {k}/{n}", k, n)
+            ctx.log(f"{what} {k}/{n}")
 
     async def _boot(self, ctx: StepContext) -> None:
         self._maybe_fail(ctx)
-        times = [
-            self.profile.pick(self.profile.boot_s, ctx.rng.random())
-            for _ in range(self.cloud.servers)
-        ]
-        await self._wait_all(ctx, "servers ACTIVE, ssh answering", times)
+        if not ctx.facts.get("booted"):
+            n = self.cloud.servers
+            times = [self.profile.pick(self.profile.boot_s, ctx.rng.random()) for _ in range(n)]
+            await self._wait_all(ctx, "servers ACTIVE, ssh answering", times)
+            ctx.facts["booted"] = True
+        associated: set[int] = ctx.facts.setdefault("associated", set())
         for i in range(1, self.cloud.servers + 1):
-            await self._api(ctx, "PUT", f"/floatingips/fip-{i} (associate server-{i})", "network")
+            if i not in associated:
+                path = f"/floatingips/fip-{i} (associate server-{i})"
+                await self._api(ctx, "PUT", path, "network")
+                associated.add(i)
 
     async def _kubernetes(self, ctx: StepContext) -> None:
         self._maybe_fail(ctx)
