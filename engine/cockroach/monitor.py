@@ -151,6 +151,7 @@ class ClusterMonitor:
         clock = self.publish.pace
         next_store = next_setting = float("-inf")
         failures = 0
+        woke_early = False
         while True:
             started = clock.now()
             want_stores, want_setting = started >= next_store, started >= next_setting
@@ -159,7 +160,7 @@ class ClusterMonitor:
                     partial(read_snapshot, session, want_stores, want_setting)
                 )
             except SqlUnavailable as exc:
-                failures += 1
+                failures, woke_early = failures + 1, False
                 self._lost(exc, failures)
                 if failures == 1 and self.status != DOWN:
                     continue  # the node we used went away: try the next one at once
@@ -182,11 +183,18 @@ class ClusterMonitor:
                 next_setting = started + self.timing.setting_every_s
             self._apply(snap)
             remaining = self.timing.poll_s - (clock.now() - started)
-            if remaining > 0:
-                # Idle on the socket rather than a timer: a node that dies between polls
-                # wakes us at once (failover in milliseconds, not at the next tick).
-                with contextlib.suppress(TimeoutError):
-                    await self._in_thread(partial(session.wait_idle, remaining))
+            if remaining <= 0:
+                continue
+            if woke_early:
+                # Woken, yet the poll worked: something unread sits on the socket. Use a
+                # timer this once so it cannot turn into a busy loop.
+                woke_early = False
+                await clock.sleep(remaining)
+                continue
+            # Idle on the socket rather than a timer: a node that dies between polls wakes
+            # us at once (failover in milliseconds, not at the next tick).
+            with contextlib.suppress(TimeoutError):
+                woke_early = await self._in_thread(partial(session.wait_idle, remaining))
 
     def _lost(self, exc: SqlUnavailable, failures: int) -> None:
         was = self.endpoint
