@@ -10,6 +10,7 @@ import sys
 from typing import TextIO
 
 from engine import events as ev
+from engine.plan import STEP_SHORT
 from engine.state import RoomState
 
 
@@ -83,7 +84,7 @@ def join_table(state: RoomState) -> str:
     steps = [s.name for s in clouds[0].steps]
     width = max(len(c.label) for c in clouds)
     head = f"{'cloud':<{width}}  {'status':<10} {'join':>8}  " + " ".join(
-        f"{s[:9]:>9}" for s in steps
+        f"{STEP_SHORT.get(s, s)[:9]:>9}" for s in steps
     )
     rows = [head, "-" * len(head)]
 

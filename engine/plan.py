@@ -35,6 +35,20 @@ STEPS: tuple[str, ...] = (
 )
 """The interop workload, in order (see BRIEF.md)."""
 
+STEP_SHORT: dict[str, str] = {
+    "resolve": "resolve",
+    "keypair": "keypair",
+    "security_group": "secgroup",
+    "floating_ips": "fips",
+    "servers": "servers",
+    "volumes": "volumes",
+    "boot": "boot",
+    "kubernetes": "k8s",
+    "cockroach": "cockroach",
+    "join": "join",
+}
+"""Column headings where space is short (tables, the compact screen)."""
+
 STEP_TITLES: dict[str, str] = {
     "resolve": "resolve flavor, image, network",
     "keypair": "key pair",
