@@ -88,9 +88,9 @@ def lab() -> Iterator[lab_mod.Lab]:
         running = lab_mod.up(directory)
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
-    (directory / "start-times.txt").open("a").write(
-        f"up.sh {'cold' if running.started_here else 'warm'}: {running.start_s:.1f}s\n"
-    )
+    with (directory / "start-times.txt").open("a") as f:
+        state = "started" if running.started_here else "already running"
+        f.write(f"up.sh ({state}): {running.start_s:.1f}s\n")
     yield running
     if running.started_here and os.environ.get("CROSSROOM_LAB_KEEP") != "1":
         lab_mod.down(directory)

@@ -27,7 +27,7 @@ from engine.config.model import DemoConfig
 from engine.errors import TransientStepError
 from engine.events import Event, Notice, StepFailed, StepFinished, StepProgress, StepRetrying
 from engine.ledger import Ledger
-from engine.plan import StepContext
+from engine.plan import Step, StepContext
 from engine.providers.openstack import OpenStackCloud, find_leftovers, preflight, sweep
 from engine.rundir import new_run_id
 from engine.runner import Outcome, run_cloud
@@ -137,7 +137,7 @@ async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
         assert len(ctx.facts["floating_ips"]) == 2 and len(ctx.facts["servers"]) == 2
         key = anyio.Path(ctx.facts["keypair_path"])
         assert (await key.stat()).st_mode & 0o777 == 0o600
-        conn = backends[name].session().connection
+        conn = (await backends[name].session()).connection
         for i, server_id in enumerate(ctx.facts["servers"], 1):
             server = conn.compute.get_server(server_id)
             assert server.status == "ACTIVE"
@@ -170,7 +170,7 @@ async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
     hit = await cloud_a.kill(Target("lab-a", "server", 1), ctx_a)
     assert hit == ("lab-a/node-1",)
     assert await cloud_a.kill(Target("lab-a", "node", 1), ctx_a) == ()
-    conn_a = cloud_a.session().connection
+    conn_a = (await cloud_a.session()).connection
     sid = ctx_a.facts["servers"][0]
     for _ in range(60):
         if conn_a.compute.get_server(sid).status == "SHUTOFF":
@@ -183,7 +183,7 @@ async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
             break
         await anyio.sleep(1)
     assert conn_a.compute.get_server(sid).status == "ACTIVE"
-    tokens = {n: b.session().connection.auth_token for n, b in backends.items()}
+    tokens = {n: (await b.session()).connection.auth_token for n, b in backends.items()}
 
     # teardown, both clouds at once, exactly what the ledger lists
     torn: dict[str, list[str]] = {}
@@ -238,18 +238,27 @@ async def test_rerun_after_partial_failure_duplicates_nothing(lab_env: Any, tmp_
 
     def flaky_user_data(ctx: StepContext, index: int) -> str:
         """Fails once, after server 1 exists: a partial failure in the middle of the step."""
+        assert len(ctx.facts["floating_ips"]) == 2  # k3s certificates need them before boot
         if index == 2 and not failed_once:
             failed_once.append(index)
             raise TransientStepError("servers: injected failure after server 1 was created")
         return "#cloud-config\n"
 
+    seen: list[dict[str, Any]] = []
+
+    async def kubernetes(ctx: StepContext) -> None:
+        """Stands in for the Kubernetes step: records the facts it was given."""
+        seen.append(dict(ctx.facts))
+
     events: list[Event] = []
-    backend = OpenStackCloud(demo, cloud, user_data=flaky_user_data)
+    backend = OpenStackCloud(
+        demo, cloud, user_data=flaky_user_data, extra_steps=[Step("kubernetes", kubernetes)]
+    )
     ctx = make_ctx(demo, cloud, tmp_path, run_id, events)
     assert await run_cloud(ctx, backend.steps()) == Outcome.JOINED
     assert [e.step for e in events if isinstance(e, StepRetrying)] == ["servers"]
     first_servers = list(ctx.facts["servers"])
-    conn = backend.session().connection
+    conn = (await backend.session()).connection
     rules_before = len(
         conn.network.get_security_group(ctx.facts["security_group_id"]).security_group_rules
     )
@@ -272,6 +281,14 @@ async def test_rerun_after_partial_failure_duplicates_nothing(lab_env: Any, tmp_
     kinds = Counter(r.resource_type for r in ctx2.ledger.live("lab-b"))
     assert kinds == {"keypair": 1, "security_group": 1, "floating_ip": 2, "server": 2, "volume": 2}
     assert not [e for e in again if e.kind == "resource_recorded"]  # found, not made again
+
+    # resuming at an extra step with no facts at all: they are rebuilt from the cloud
+    ctx3 = make_ctx(demo, cloud, tmp_path, run_id, [], ledger=ctx2.ledger)
+    assert await run_cloud(ctx3, backend.steps(), "kubernetes") == Outcome.JOINED
+    assert seen[-1]["servers"] == first_servers
+    assert seen[-1]["floating_ips"] == seen[0]["floating_ips"]
+    assert seen[-1]["security_group_id"] == seen[0]["security_group_id"]
+    assert seen[-1]["keypair_path"] == seen[0]["keypair_path"]
 
     assert await teardown(backend, ctx2) == []
     await backend.aclose()

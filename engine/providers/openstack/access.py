@@ -135,7 +135,7 @@ def _ensure_keypair(conn: Any, name: str, public_key: str) -> str:
 async def keypair(s: CloudSession, ctx: StepContext) -> None:
     """A key pair generated for this run; the private key stays in the run directory."""
     path = ctx.cloud_dir / "id_ed25519"
-    public_key = _private_key(path)
+    public_key = await s.call(_private_key, path, what="key pair file")
     name = naming.keypair_name(ctx.run_id, ctx.cloud.name)
     how = await s.call(
         _ensure_keypair, s.connection, name, public_key, what="key pair", idempotent=False

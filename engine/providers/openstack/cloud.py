@@ -8,6 +8,7 @@ and chaos action of this cloud through one thread limiter.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -41,15 +42,17 @@ class OpenStackCloud:
         self._api_timeout = api_timeout
         self._session: CloudSession | None = None
 
-    def session(self) -> CloudSession:
+    async def session(self) -> CloudSession:
         """The cloud's session, opened on first use (raises PermanentStepError if broken)."""
         if self._session is None:
-            self._session = CloudSession.open(self.cloud, api_timeout=self._api_timeout)
+            session = await CloudSession.open_async(self.cloud, api_timeout=self._api_timeout)
+            if self._session is None:  # another task of this cloud may have won the race
+                self._session = session
         return self._session
 
     def _bind(self, fn: Any, *extra: Any) -> StepFn:
         async def run(ctx: StepContext) -> None:
-            await fn(self.session(), ctx, *extra)
+            await fn(await self.session(), ctx, *extra)
 
         run.__name__ = getattr(fn, "__name__", "step")
         return run
@@ -64,8 +67,18 @@ class OpenStackCloud:
             Step("servers", self._bind(partial(compute.servers, user_data=self._user_data))),
             Step("volumes", self._bind(compute.volumes), skip=no_volumes),
             Step("boot", self._bind(compute.boot), timeout_s=900.0),
-            *self._extra_steps,
+            *(self._with_facts(step) for step in self._extra_steps),
         )
+
+    def _with_facts(self, step: Step) -> Step:
+        """An extra step that finds its facts even when the cloud resumes at that step."""
+        inner = step.run
+
+        async def run(ctx: StepContext) -> None:
+            await compute.restore_facts(await self.session(), ctx)
+            await inner(ctx)
+
+        return replace(step, run=run)
 
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
         """Delete one ledger resource and wait until it is gone (the caller forgets it)."""
@@ -73,7 +86,7 @@ class OpenStackCloud:
             return
         label = f"{record.resource_type.replace('_', ' ')} {record.name or record.resource_id}"
         await delete_resource(
-            self.session(), ctx.clock, record.resource_type, record.resource_id, label
+            await self.session(), ctx.clock, record.resource_type, record.resource_id, label
         )
 
     async def _server_ids(self, target: Target, ctx: StepContext) -> list[tuple[int, str]]:
@@ -83,7 +96,7 @@ class OpenStackCloud:
             if rec.resource_type == "server" and rec.get("index").isdigit():
                 by_index[int(rec.get("index"))] = rec.resource_id
         if not by_index:
-            s = self.session()
+            s = await self.session()
             found = await s.call(
                 inventory.servers, s.connection, self.cloud.name, ctx.run_id, what="find servers"
             )
@@ -97,7 +110,7 @@ class OpenStackCloud:
     async def _power(self, target: Target, ctx: StepContext, action: str) -> tuple[str, ...]:
         if target.kind == "node" or target.cloud != self.cloud.name:
             return ()
-        s = self.session()
+        s = await self.session()
         fn = (
             s.connection.compute.stop_server
             if action == "stop"

@@ -149,6 +149,22 @@ async def ensure_servers(s: CloudSession, ctx: StepContext) -> list[str]:
     return list(ctx.facts["servers"])
 
 
+async def restore_facts(s: CloudSession, ctx: StepContext) -> None:
+    """After a restart (facts empty), rebuild what later steps read, from the cloud's marks.
+
+    Runs before every extra step (Kubernetes, CockroachDB) so they can rely on
+    ``floating_ips``, ``servers``, ``server_names``, ``keypair_path`` and
+    ``security_group_id`` whichever step the cloud resumes from.
+    """
+    if "servers" in ctx.facts and "floating_ips" in ctx.facts:
+        return
+    await ensure_floating_ips(s, ctx)
+    await ensure_servers(s, ctx)
+    await _ensure_group_id(s, ctx)
+    ctx.facts.setdefault("keypair_path", str(ctx.cloud_dir / "id_ed25519"))
+    ctx.facts.setdefault("keypair_name", naming.keypair_name(ctx.run_id, ctx.cloud.name))
+
+
 def _fault(server: Any) -> str:
     """The fault Nova recorded; a quota recheck in the conductor reads like the API's 403."""
     fault = server.fault or {}
@@ -248,6 +264,10 @@ async def boot(s: CloudSession, ctx: StepContext) -> None:
     ids = list(ctx.facts["servers"])
     fips = list(ctx.facts["floating_ip_ids"])
     n = len(ids)
-    for i, (sid, fid) in enumerate(zip(ids, fips, strict=False), 1):
+    if len(fips) < n:
+        raise PermanentStepError(
+            f"only {len(fips)} floating IPs for {n} servers; re-run the floating_ips step"
+        )
+    for i, (sid, fid) in enumerate(zip(ids, fips[:n], strict=True), 1):
         address = await s.call(_associate, s.connection, fid, sid, what=f"associate IP {i}/{n}")
         ctx.progress(f"floating IP {i}/{n} on server {i}: {address}", i, n)

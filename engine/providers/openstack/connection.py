@@ -92,6 +92,17 @@ class CloudSession:
             call_timeout_s=call_timeout_s,
         )
 
+    @classmethod
+    async def open_async(
+        cls, cloud: CloudConfig, *, api_timeout: float = API_TIMEOUT_S
+    ) -> CloudSession:
+        """``open`` off the event loop: reading clouds.yaml and secure.yaml is file I/O."""
+        return await anyio.to_thread.run_sync(
+            partial(cls.open, cloud, api_timeout=api_timeout),
+            limiter=anyio.CapacityLimiter(1),
+            abandon_on_cancel=True,
+        )
+
     async def call(
         self,
         fn: Callable[..., T],

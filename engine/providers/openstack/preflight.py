@@ -109,7 +109,7 @@ async def check_cloud(
     """Check one cloud; every failure becomes the row's one-line reason."""
     session: CloudSession | None = None
     try:
-        session = CloudSession.open(cloud, api_timeout=api_timeout)
+        session = await CloudSession.open_async(cloud, api_timeout=api_timeout)
         session.retries = 1
         project_id = await session.authenticate()
         found = await session.call(

@@ -43,7 +43,7 @@ def _clouds(demo: DemoConfig) -> list[CloudConfig]:
 async def _leftovers(cloud: CloudConfig, run_id: str | None, api_timeout: float) -> CloudLeftovers:
     session: CloudSession | None = None
     try:
-        session = CloudSession.open(cloud, api_timeout=api_timeout)
+        session = await CloudSession.open_async(cloud, api_timeout=api_timeout)
         found = await session.call(
             inventory.everything, session.connection, cloud.name, run_id, what="list leftovers"
         )
@@ -80,7 +80,7 @@ async def _sweep_cloud(
         for f in sorted(found, key=lambda f: order[f.resource_type])
     ]
     try:
-        session = CloudSession.open(cloud, api_timeout=api_timeout)
+        session = await CloudSession.open_async(cloud, api_timeout=api_timeout)
         problems = await delete_all(session, ScaledClock(), items)
     except StepError as err:
         return SweepResult(cloud.name, 0, (err.message,))
