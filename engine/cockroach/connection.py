@@ -131,9 +131,12 @@ class SqlUnavailable(Exception):
 def describe(exc: BaseException) -> str:
     """One redacted line for a psycopg2 error, with its SQLSTATE when the server sent one."""
     code = getattr(exc, "pgcode", None)
-    # libpq indents its hints ("\tThis probably means..."): keep only the facts, which is
-    # one line per host tried.
-    facts = [line for line in str(exc).splitlines() if line.strip() and line[:1] != "\t"]
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if code else None
+    if primary:  # the server's own one-liner, without "LINE 1: ..." and caret context
+        facts = [str(primary)]
+    else:  # libpq indents its hints ("\tThis probably means..."): keep one line per host
+        facts = [line for line in str(exc).splitlines() if line.strip() and line[:1] != "\t"]
     text = one_line("; ".join(facts) or type(exc).__name__, 160)
     return f"{text} [{code}]" if code else text
 
