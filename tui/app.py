@@ -35,8 +35,12 @@ from tui.view import RoomView
 
 RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
-SLOW_EVERY = 5
-"""Every fifth tick (2 Hz) logs and the sparkline may repaint."""
+TIMER_EVERY = 5
+"""Every fifth tick (2 Hz) running timers move: each moved timer is a repainted row, and
+at rehearsal speed whole demo seconds pass five or more times a second."""
+SLOW_EVERY = 10
+"""Pane logs and the sparkline repaint once a second (panes take turns, one tick each):
+a flood is read as motion, not line by line, and these rows are most of the bytes."""
 LEAVE_TIMEOUT_S = 15.0
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 
@@ -75,7 +79,6 @@ class RoomApp(RoomActionHandlers, App[int]):
         self._anchor = (0.0, monotonic())
         self._now = 0.0
         self._ticks = 0
-        self._bindings_key: tuple[object, ...] = ()
         self.ticks_with_events = 0
         for room_theme in THEMES:
             self.register_theme(room_theme)
@@ -151,14 +154,17 @@ class RoomApp(RoomActionHandlers, App[int]):
             return
         self.fold_inbox()
         self._ticks += 1
-        self.refresh_view(slow=self._ticks % SLOW_EVERY == 0)
+        self.refresh_view(slow=self._ticks % SLOW_EVERY == 0, timers=self._ticks % TIMER_EVERY == 0)
 
-    def refresh_view(self, *, slow: bool = True) -> None:
+    def refresh_view(self, *, slow: bool = False, timers: bool = False) -> None:
+        """Show the current state; ``timers`` moves running timers, ``slow`` lets pane logs
+        and the sparkline repaint. A key press shows its effect with neither."""
         screen = self.screen
         narrow = screen.narrow if isinstance(screen, RoomScreen) else False
+        now = self.demo_now() if timers or not self.view.now else self.view.now
         self.view = RoomView(
             state=self.state,
-            now=self.demo_now(),
+            now=now,
             wall=self._wall(),
             focused=self.focused_cloud,
             armed=self.armed,
@@ -166,6 +172,7 @@ class RoomApp(RoomActionHandlers, App[int]):
             slow=slow,
             narrow=narrow,
             logs=self.logs,
+            tick=self._ticks,
         )
         try:
             if isinstance(screen, RoomScreen):
@@ -174,10 +181,6 @@ class RoomApp(RoomActionHandlers, App[int]):
                 screen.show(self.view, self.logs)
         except NoMatches:  # the screen is being torn down (quitting)
             return
-        key = self._context_key()
-        if key != self._bindings_key:
-            self._bindings_key = key
-            self.refresh_bindings()
 
     def _replay_status(self) -> str:
         room = self.room
@@ -188,6 +191,13 @@ class RoomApp(RoomActionHandlers, App[int]):
         return f"{'⏸ paused' if room.paused else '▶'} x{room.speed:g}"
 
     # --- what the footer shows -------------------------------------------------------------
+
+    def base_screen(self) -> RoomScreen | ZoomScreen | None:
+        """The room or zoom screen under any palette or help on top (what keys act on)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, RoomScreen | ZoomScreen):
+                return screen
+        return None
 
     @property
     def replay_room(self) -> ReplayRoom | None:
@@ -214,24 +224,12 @@ class RoomApp(RoomActionHandlers, App[int]):
                 out.append(k.target)
         return out
 
-    def _context_key(self) -> tuple[object, ...]:
-        c = self.focused_state()
-        replay = self.room if isinstance(self.room, ReplayRoom) else None
-        return (
-            c.status if c else None,
-            bool(c and self.state.nodes_of(c.name)),
-            bool(c and self._killed_targets(c.name)),
-            any(x.status == "idle" for x in self.state.cloud_list()),
-            replay is not None,
-            type(self.screen).__name__,
-            self.armed,
-        )
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the keys that cannot do anything now, so the footer lists what matters."""
         replay = isinstance(self.room, ReplayRoom)
         c = self.focused_state()
-        on_room = isinstance(self.screen, RoomScreen | ZoomScreen)
+        base = self.base_screen()
+        on_room = base is not None
         if action.startswith("replay_"):
             return replay
         if action in (
@@ -259,7 +257,7 @@ class RoomApp(RoomActionHandlers, App[int]):
         if action == "teardown":
             return any(x.status not in ("idle", "torn_down") for x in self.state.cloud_list())
         if action == "zoom":
-            return isinstance(self.screen, RoomScreen) and c is not None
+            return isinstance(base, RoomScreen) and c is not None
         if action.startswith("focus_"):
-            return isinstance(self.screen, RoomScreen)
+            return isinstance(base, RoomScreen)
         return True

@@ -46,7 +46,7 @@ class RoomActionHandlers:
 
     def _bar(self: Any) -> PromptBar | None:
         try:
-            return self.screen.query_one(PromptBar)  # type: ignore[no-any-return]
+            return self.base_screen().query_one(PromptBar)  # type: ignore[no-any-return]
         except Exception:
             return None
 
@@ -59,7 +59,7 @@ class RoomActionHandlers:
             bar.ask(question, danger=danger)
 
     def confirm(self: Any, question: str, do: Callable[[], Any], danger: bool = True) -> None:
-        self.ask(f"{question}   y/enter: yes, any other key: no", {k: do for k in YES}, danger)
+        self.ask(f"{question}  y/⏎ yes · other key no", {k: do for k in YES}, danger)
 
     def say(self: Any, text: str) -> None:
         """A short message on the bar that clears itself."""
@@ -139,7 +139,7 @@ class RoomActionHandlers:
         if self.armed:
             self.call_later(do)
         else:
-            self.confirm(f"KILL {target}: {what}?", do)
+            self.confirm(f"KILL {target} ({what})?", do)
 
     def _pick(self: Any, question: str, choices: list[tuple[str, str, Callable[[], Any]]]) -> None:
         """Ask which one; a single choice is taken at once."""
@@ -147,7 +147,7 @@ class RoomActionHandlers:
             choices[0][2]()
             return
         text = "  ".join(f"[{key}] {label}" for key, label, _ in choices)
-        self.ask(f"{question}  {text}   any other key: none", {k: f for k, _, f in choices})
+        self.ask(f"{question}  {text}  · other key: none", {k: f for k, _, f in choices})
 
     def action_kill_node(self: Any) -> None:
         c = self.focused_state()
@@ -157,11 +157,11 @@ class RoomActionHandlers:
         choices = []
         for n in nodes[:9]:
             idx = n.node.rpartition("-")[2]
-            what = f"stop CockroachDB node {n.node_id or '?'} (delete its pod)"
+            what = f"node {n.node_id or '?'}: delete its pod"
             choices.append(
                 (
                     idx,
-                    f"{n.node.rpartition('/')[2]} {n.liveness}",
+                    f"n{idx} {n.liveness}",
                     lambda n=n.node, w=what: self._kill(n, w),
                 )
             )
@@ -175,7 +175,7 @@ class RoomActionHandlers:
         choices = []
         for i in range(1, min(9, c.expected_nodes) + 1):
             target = server_name(c.name, i)
-            what = f"stop the VM, and node {c.name}/node-{i} on it"
+            what = f"stop the VM and node-{i} on it"
             choices.append((str(i), f"server-{i}", lambda t=target, w=what: self._kill(t, w)))
         self._pick(f"Kill which server of {c.label}?", choices)
 
@@ -183,7 +183,7 @@ class RoomActionHandlers:
         c = self.focused_state()
         if c is not None:
             count = len(self.state.nodes_of(c.name))
-            self._kill(c.name, f"every node of {c.label} ({count}) at once")
+            self._kill(c.name, f"all {count} nodes at once")
 
     def action_revive(self: Any) -> None:
         c = self.focused_state()
@@ -224,7 +224,7 @@ class RoomActionHandlers:
             self._set_focus(i + delta)
 
     def action_focus_step(self: Any, direction: str) -> None:
-        screen = self.screen
+        screen = self.base_screen()
         cols = 1
         if isinstance(screen, RoomScreen) and not screen.narrow:
             cols = screen.grid_columns()
@@ -243,7 +243,7 @@ class RoomActionHandlers:
 
     def action_zoom(self: Any) -> None:
         c = self.focused_state()
-        if c is not None and isinstance(self.screen, RoomScreen):
+        if c is not None and isinstance(self.base_screen(), RoomScreen):
             self.push_screen(ZoomScreen(c.name), lambda _: self.refresh_view())
             self.call_later(self.refresh_view)
 

@@ -89,11 +89,16 @@ def duration(seconds: float | None) -> str:
 
 
 def age(seconds: float) -> str:
-    """Time since a change: tenths under ten seconds, so a kill reads "0.3s" at once."""
+    """Time since a change: tenths under ten seconds, so a kill reads "0.3s" at once;
+    whole minutes past one minute, so a quiet cluster does not repaint every second."""
     seconds = max(0.0, seconds)
     if seconds < 10:
         return f"{seconds:.1f}s"
-    return duration(seconds)
+    if seconds < 60:
+        return f"{int(seconds)}s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    return f"{int(seconds // 3600)}h"
 
 
 def cloud_elapsed(cloud: CloudState, now: float) -> float | None:

@@ -23,9 +23,12 @@ class RoomView:
     replay: str = ""
     """Replay status for the header ("▶ x2", "⏸ paused"); empty when live."""
     slow: bool = True
-    """True on the ticks (about 2 Hz) when logs and the sparkline may repaint."""
+    """True on the ticks (about 1 Hz) when pane logs and the sparkline may repaint."""
     narrow: bool = False
     """The compact 80x24 layout is showing."""
+    tick: int = 0
+    """The App's tick count: panes take turns to repaint their logs (one slow frame a
+    second would otherwise carry every pane's log rows at once)."""
     logs: LogBook | None = None
     """Each cloud's recent log lines (more than the state's short tail), for the panes."""
 

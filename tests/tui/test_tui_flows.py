@@ -70,7 +70,7 @@ async def test_start_all_joins_every_pane_and_fills_the_leaderboard(tmp_path: Pa
             60,
             "every cloud to join",
         )
-        app.refresh_view()
+        app.refresh_view(slow=True, timers=True)
         await pilot.pause()
         for cloud in clouds:
             assert pane(app, cloud).has_class("-joined"), cloud
@@ -92,7 +92,7 @@ async def test_start_all_joins_every_pane_and_fills_the_leaderboard(tmp_path: Pa
             if target in app.state.nodes and app.state.nodes[target].killed_t is not None:
                 break
             await asyncio.sleep(0.001)
-        app.refresh_view()
+        app.refresh_view(slow=True, timers=True)
         assert app.state.nodes[target].liveness == "live"
         assert "killed" in text_of(pane(app, clouds[0]))
         assert "killed" in text_of(app.screen.query_one(NodeGrid))
@@ -100,7 +100,7 @@ async def test_start_all_joins_every_pane_and_fills_the_leaderboard(tmp_path: Pa
         await until(pilot, lambda: app.state.nodes[target].liveness == "dead", 30, "dead")
         await until(pilot, lambda: app.state.health.under_replicated > 0, 30, "under-replication")
         await until(pilot, lambda: app.state.health.under_replicated == 0, 90, "healing")
-        app.refresh_view()
+        app.refresh_view(slow=True, timers=True)
         await pilot.pause()
         assert "under-replicated 0" in text_of(app.screen.query_one("#summary-wide"))
 
@@ -114,7 +114,7 @@ async def test_start_all_joins_every_pane_and_fills_the_leaderboard(tmp_path: Pa
             60,
             "teardown",
         )
-        app.refresh_view()
+        app.refresh_view(slow=True, timers=True)
         await pilot.pause()
         for cloud in clouds:
             assert pane(app, cloud).has_class("-torn_down"), cloud
@@ -151,7 +151,7 @@ async def test_armed_mode_kills_without_asking_and_says_so() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: bool(app.state.cloud_order), 5, "events")
         await pilot.press("a")
-        app.refresh_view()
+        app.refresh_view(slow=True, timers=True)
         await pilot.pause()
         header = text_of(app.screen.query_one("#header"))
         assert "ARMED" in header
@@ -159,7 +159,7 @@ async def test_armed_mode_kills_without_asking_and_says_so() -> None:
         await pilot.pause()
         assert room.calls[-1] == ("kill", "ibm/node-1")
         await until(pilot, lambda: app.state.nodes["ibm/node-1"].killed_t is not None, 2, "kill")
-        app.refresh_view()
+        app.refresh_view(slow=True, timers=True)
         await pilot.pause()
         assert "killed 0.0s" in text_of(pane(app, "ibm"))
 
@@ -171,7 +171,7 @@ async def test_destructive_keys_name_the_target_and_any_other_key_declines() -> 
         await until(pilot, lambda: bool(app.state.cloud_order), 5, "events")
         bar = app.screen.query_one(PromptBar)
         await pilot.press("4", "x")
-        assert "KILL ibm: every node of IBM (3) at once" in bar.question
+        assert "KILL ibm (all 3 nodes at once)?" in bar.question
         await pilot.press("escape")
         assert not bar.question and room.calls == []
         await pilot.press("v")

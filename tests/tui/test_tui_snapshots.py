@@ -28,7 +28,7 @@ async def settle(pilot: Pilot[Any]) -> None:
         if app.ticks_with_events:
             break
         await pilot.pause(0.02)
-    app.refresh_view()
+    app.refresh_view(slow=True, timers=True)
     await pilot.pause()
 
 

@@ -7,16 +7,20 @@ widgets are not updated, so the layout not on screen costs nothing.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
+from tui.actions import bindings
 from tui.view import RoomView
 from tui.widgets.cloud_grid import CloudGrid
 from tui.widgets.cloud_table import CloudTable
 from tui.widgets.cluster_summary import ClusterSummary
+from tui.widgets.key_hints import KeyHints
 from tui.widgets.leaderboard import Leaderboard
 from tui.widgets.lines import RoomLines
 from tui.widgets.node_grid import NodeGrid
@@ -48,6 +52,14 @@ def layout_for(width: int, height: int, clouds: int) -> str:
 class RoomScreen(Screen[None]):
     """The main screen; keys go to the App's bindings, or to an open prompt first."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(b.key, f"app.{b.action}", b.description, show=False)
+        for b in bindings()
+        if b.key in ("tab", "shift+tab")
+    ]
+    """Textual's screen binds tab to widget focus; here (from the action table) it moves
+    the focused cloud."""
+
     def __init__(self) -> None:
         super().__init__(id="room")
         self.layout_name = ""
@@ -67,7 +79,7 @@ class RoomScreen(Screen[None]):
             yield Leaderboard(id="leaderboard-narrow")
         yield TooSmall(id="too-small")
         yield PromptBar(id="prompt")
-        yield Footer()
+        yield KeyHints(lambda name: self.app.check_action(name, ()), id="keys")
 
     def on_mount(self) -> None:
         self._choose_layout(self.app.size.width, self.app.size.height)
@@ -116,6 +128,7 @@ class RoomScreen(Screen[None]):
             self._choose_layout(self.size.width, self.size.height)
         self.query_one(RoomHeader).show(view)
         self.query_one(PromptBar).show(view)
+        self.query_one(KeyHints).show(view)
         if self.layout_name == "wide":
             self.query_one(CloudGrid).show(view)
             for widget in self.query("#side > *").results(RoomLines):

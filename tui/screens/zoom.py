@@ -12,11 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Log
+from textual.widgets import Input, Log
 
 from engine.redact import redact
 from tui.inbox import LOG_KEEP, LogBook
 from tui.view import RoomView
+from tui.widgets.key_hints import KeyHints
 from tui.widgets.prompt_bar import PromptBar
 from tui.widgets.resource_list import ResourceList
 from tui.widgets.room_header import RoomHeader
@@ -25,8 +26,8 @@ from tui.widgets.step_list import StepList
 
 class ZoomScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape", "back", "back", key_display="esc"),
-        Binding("slash", "search", "search", key_display="/"),
+        Binding("escape", "back", "back", key_display="esc", show=False),
+        Binding("slash", "search", "search", key_display="/", show=False),
     ]
 
     def __init__(self, cloud: str) -> None:
@@ -44,7 +45,11 @@ class ZoomScreen(Screen[None]):
             yield Log(max_lines=LOG_KEEP, id="zoom-log", auto_scroll=True)
         yield Input(placeholder="search the log (enter: filter, esc: clear)", id="zoom-search")
         yield PromptBar(id="prompt")
-        yield Footer()
+        yield KeyHints(
+            lambda name: self.app.check_action(name, ()),
+            (("esc", "back"), ("/", "search")),
+            id="keys",
+        )
 
     def on_mount(self) -> None:
         self.query_one("#zoom-log", Log).border_title = f"log of {self.cloud}"
@@ -95,6 +100,7 @@ class ZoomScreen(Screen[None]):
     def show(self, view: RoomView, logs: LogBook) -> None:
         self.query_one(RoomHeader).show(view)
         self.query_one(PromptBar).show(view)
+        self.query_one(KeyHints).show(view)
         self.query_one(StepList).show(view)
         self.query_one(ResourceList).show(view)
         cloud_log = logs.get(self.cloud)

@@ -41,6 +41,7 @@ class CloudGrid(Container):
         cols = max(2, min(6, self.size.width // PANE_MIN_WIDTH)) if self.size.width else 3
         cols = min(cols, n)
         rows = -(-n // cols)
+        cols = -(-n // rows)  # as few columns as the same rows need: no half-empty last row
         if self.styles.grid_size_columns != cols or self.styles.grid_size_rows != rows:
             self.styles.grid_size_columns = cols
             self.styles.grid_size_rows = rows

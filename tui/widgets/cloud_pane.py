@@ -23,6 +23,11 @@ from tui.look import (
 from tui.view import RoomView
 from tui.widgets.lines import Line, Part, RoomLines, fit
 
+SLOW_EVERY = 10
+"""Ticks between log repaints of one pane (the App ticks at 10 Hz)."""
+LOG_ROWS = 4
+"""Log rows a pane shows at most: they change every second in a flood and are most of
+the bytes sent to the terminal (the zoom view has the full log)."""
 STATUS_CLASSES = (
     "-idle",
     "-running",
@@ -171,8 +176,8 @@ class CloudPane(RoomLines):
             lines.append(((fit(f"✖ {redact(cloud.error)}", width), "bold $step-failed"),))
         elif cur is not None and cur.message:
             lines.append(((fit(redact(cur.message), width), "$text-muted"),))
-        room = max(0, height - len(lines))
-        if view.slow or not self._log:
+        room = max(0, min(LOG_ROWS, height - len(lines)))
+        if view.tick % SLOW_EVERY == self.index % SLOW_EVERY or not self._log:
             self._log = self._tail(view, cloud, room)
         for text in self._log[-room:] if room else ():
             lines.append(((fit(text, width), "$text-muted"),))

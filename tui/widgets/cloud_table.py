@@ -25,7 +25,7 @@ from tui.view import RoomView
 from tui.widgets.lines import Line, Part, RoomLines, fit
 
 LABEL_W = 12
-STEP_W = 14
+STEP_W = 12
 BAR_W = 8
 
 

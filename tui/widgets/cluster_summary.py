@@ -2,7 +2,7 @@
 
 The under-replicated count is the number the audience watches: it jumps when a node dies
 and falls back to 0 when the cluster has healed. Ops/s and its sparkline repaint only on
-slow ticks (about 2 Hz): they change every second and are read as a trend.
+slow ticks (about 1 Hz): they change every second and are read as a trend.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.look import duration
+from tui.look import cloud_look, duration
 from tui.view import RoomView
 from tui.widgets.lines import Line, Part, RoomLines, fit
 
@@ -25,10 +25,7 @@ class Leaderboard(RoomLines):
         lines: list[Line] = [
             (("Time to join", "bold $primary"), (f"  {len(joined)}/{len(clouds)}", "$text-muted"))
         ]
-        if not joined:
-            lines.append((("no cloud has joined yet", "$text-muted"),))
-            return lines
-        slowest = max(c.time_to_join_s or 0.0 for c in joined) or 1.0
+        slowest = max((c.time_to_join_s or 0.0 for c in joined), default=1.0) or 1.0
         label_w = max(6, min(18, width - 18))
         bar_w = max(0, width - label_w - 12)
         for rank, c in enumerate(joined, 1):
@@ -45,4 +42,16 @@ class Leaderboard(RoomLines):
                     ("▆" * size, "$step-done"),
                 )
             )
+        # Clouds still on their way keep their rows, so the board never changes height
+        # (a height change is a layout pass and a full repaint).
+        for c in clouds:
+            if c.time_to_join_s is None:
+                look = cloud_look(c)
+                lines.append(
+                    (
+                        ("   ", ""),
+                        (fit(c.label, label_w).ljust(label_w), "$text-muted"),
+                        (f" {look.glyph} {look.word}", look.style),
+                    )
+                )
         return lines

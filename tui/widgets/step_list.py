@@ -27,7 +27,7 @@ class StepList(RoomLines):
             (
                 (f"{look.glyph} {look.word}", look.style),
                 (f"   total {duration(cloud_elapsed(cloud, view.now))}", "bold"),
-            )
+            ),
         ]
         for step in cloud.steps:
             sl = step_look(step)

@@ -1,0 +1,1 @@
+"""Benchmarks of the control room; each script prints its numbers (see RESULTS.md)."""

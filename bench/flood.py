@@ -1,0 +1,105 @@
+"""The rehearsal fleet plus a log flood, for the screen's benchmarks.
+
+``FloodRoom`` wraps the real rehearsal room and adds ``rate`` log lines a second, spread
+over every cloud, delivered to the screen's sink as ``LogLines`` batches every
+``PERIOD_S`` (as a busy fleet would). It is a benchmark fixture, not part of the product:
+the real room's recording does not get the flood.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+
+from engine import events as ev
+from engine.commands import RoomOptions
+from engine.room import Room, open_room
+from engine.sim.fleet import rehearsal_demo
+from engine.state import RoomState
+
+PERIOD_S = 0.02
+"""One batch per cloud every 20 ms (k9s flushes logs every 50 ms). Lines start with a
+sequence number so every line differs in what a pane shows (an honest worst case)."""
+
+
+class FloodRoom:
+    def __init__(self, room: Room, rate: float) -> None:
+        self.room = room
+        self.rate = rate
+        self.sent = 0
+        self._sinks: list[ev.EventSink] = []
+
+    @property
+    def state(self) -> RoomState:
+        return self.room.state
+
+    def subscribe(self, sink: ev.EventSink, *, replay: bool = True) -> Callable[[], None]:
+        off = self.room.subscribe(sink, replay=replay)
+        self._sinks.append(sink)
+
+        def unsubscribe() -> None:
+            off()
+            if sink in self._sinks:
+                self._sinks.remove(sink)
+
+        return unsubscribe
+
+    async def flood(self) -> None:
+        clouds = [c.name for c in self.room.demo.clouds]
+        per_batch = max(1, round(self.rate * PERIOD_S / len(clouds)))
+        counter = itertools.count()
+        while True:
+            await anyio.sleep(PERIOD_S)
+            if not self.rate:
+                continue
+            t = self.room.clock.now()
+            for cloud in clouds:
+                lines = tuple(
+                    f"{n:08d} GET /v2.1/servers/{cloud}-server-{n % 3 + 1} -> 200 ACTIVE "
+                    f"(0.0{n % 10}s) flavor m1.medium image ubuntu-22.04"
+                    for n in itertools.islice(counter, per_batch)
+                )
+                event = ev.LogLines(cloud=cloud, lines=lines, t=t)
+                self.sent += len(lines)
+                for sink in list(self._sinks):
+                    sink(event)
+
+    async def start(self, clouds: Sequence[str] | None = None) -> None:
+        await self.room.start(clouds)
+
+    async def retry(self, cloud: str) -> None:
+        await self.room.retry(cloud)
+
+    async def cancel(self, cloud: str) -> None:
+        await self.room.cancel(cloud)
+
+    async def kill(self, target: str) -> None:
+        await self.room.kill(target)
+
+    async def revive(self, target: str) -> None:
+        await self.room.revive(target)
+
+    async def teardown(self, clouds: Sequence[str] | None = None) -> None:
+        await self.room.teardown(clouds)
+
+
+@asynccontextmanager
+async def open_flood_room(
+    state_dir: Path, rate: float, speed: float = 50.0, start: bool = True
+) -> AsyncIterator[FloodRoom]:
+    """The rehearsal fleet (started at once when ``start``) with ``rate`` extra lines/s."""
+    options = RoomOptions(seed=1, speed=speed, state_dir=state_dir)
+    async with open_room(rehearsal_demo(), options) as room:
+        flood = FloodRoom(room, rate)
+        if start:
+            await room.start()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(flood.flood)
+            try:
+                yield flood
+            finally:
+                tg.cancel_scope.cancel()
