@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import random
 import zlib
+from typing import TYPE_CHECKING
+
+import anyio
 
 from engine.backend import Backend, CloudBackend, ClusterBackend
-from engine.config.model import CloudConfig, DemoConfig
+from engine.clock import Clock
+from engine.config.model import DemoConfig
+from engine.events import Event, EventSink, NodeObserved, ProbeObserved
 from engine.sim.books import SimBooks
 from engine.sim.cloud import SimCloud
 from engine.sim.cluster import SimCluster
+
+if TYPE_CHECKING:
+    from engine.cockroach.cluster import CockroachCluster
 
 
 def cloud_rng(seed: int, cloud: str) -> random.Random:
@@ -22,22 +30,45 @@ def cloud_rng(seed: int, cloud: str) -> random.Random:
 
 
 def build_backend(demo: DemoConfig, seed: int, books: SimBooks | None = None) -> Backend:
+    """Simulated clouds share one ``SimCluster``; the real CockroachDB monitor runs when the
+    demo names SQL addresses or has any real cloud (it learns their addresses as pods come
+    up). With both kinds, the simulated nodes still show, but health and load are the real
+    cluster's alone."""
     sim_cluster = SimCluster(demo.cluster, demo.workload, seed)
+    real = [c for c in demo.clouds if c.provider != "sim"]
     cluster: ClusterBackend = sim_cluster
-    if demo.cluster.sql_urls:
+    monitor: CockroachCluster | None = None
+    if demo.cluster.sql_urls or real:
         from engine.cockroach.cluster import CockroachCluster
 
-        cluster = CockroachCluster(demo.cluster, demo.workload)
+        monitor = CockroachCluster(demo.cluster, demo.workload)
+        cluster = monitor
+        if real and len(real) < len(demo.clouds) and not demo.cluster.sql_urls:
+            cluster = NodesOnly(sim_cluster, monitor)
     books = books if books is not None else SimBooks()
-    clouds: dict[str, CloudBackend] = {
-        c.name: _cloud_backend(demo, c, books, sim_cluster) for c in demo.clouds
-    }
-    return Backend(clouds=clouds, cluster=cluster, simulated=demo.simulated)
+    clouds: dict[str, CloudBackend] = {}
+    for c in demo.clouds:
+        if c.provider == "sim":
+            clouds[c.name] = SimCloud(demo, c, books, sim_cluster)
+        else:
+            from engine.real_cloud import KubernetesCloud
+
+            clouds[c.name] = KubernetesCloud(demo, c, monitor)
+    return Backend(clouds=clouds, cluster=cluster, simulated=bool(demo.simulated))
 
 
-def _cloud_backend(
-    demo: DemoConfig, cloud: CloudConfig, books: SimBooks, sim_cluster: SimCluster
-) -> CloudBackend:
-    if cloud.provider == "sim":
-        return SimCloud(demo, cloud, books, sim_cluster)
-    raise NotImplementedError(f"{cloud.name}: provider {cloud.provider} is not wired yet")
+class NodesOnly:
+    """Both clusters at once: the simulated one contributes its nodes, nothing else."""
+
+    def __init__(self, sim: SimCluster, real: ClusterBackend) -> None:
+        self.sim = sim
+        self.real = real
+
+    async def run(self, emit: EventSink, clock: Clock) -> None:
+        def nodes_only(event: Event) -> None:
+            if isinstance(event, NodeObserved | ProbeObserved):
+                emit(event)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self.sim.run, nodes_only, clock)
+            tg.start_soon(self.real.run, emit, clock)

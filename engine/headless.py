@@ -56,6 +56,9 @@ class HeadlessPrinter:
             self._line(e.t, "chaos", f"kill of {e.target} failed: {e.error}")
         elif isinstance(e, ev.NodeObserved):
             self._line(e.t, "cluster", f"{e.node} {e.liveness}")
+        elif isinstance(e, ev.PodObserved):
+            ready = "ready" if e.ready else "not ready"
+            self._line(e.t, e.cloud, f"pod {e.pod} {e.phase}, {ready}, restarts {e.restarts}")
         elif isinstance(e, ev.MonitorStatus):
             self._line(e.t, "monitor", f"{e.state} {e.address} {e.message}".rstrip())
         elif isinstance(e, ev.SettingApplied):

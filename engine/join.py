@@ -6,6 +6,9 @@ and for a real cluster: a cloud has joined when CockroachDB says so, not when po
 
 from __future__ import annotations
 
+import anyio
+
+from engine.errors import PermanentStepError
 from engine.plan import Step, StepContext
 
 POLL_S = 1.0
@@ -13,10 +16,25 @@ POLL_S = 1.0
 
 async def wait_for_nodes_live(ctx: StepContext) -> None:
     expected = ctx.cloud.nodes
+    limit = ctx.demo.cluster.join_timeout_s
+    with anyio.move_on_after(limit / ctx.clock.speed):
+        await _until_live(ctx, expected)
+        return
+    live = _live(ctx)
+    raise PermanentStepError(
+        f"the cluster reported {live}/{expected} node(s) with locality cloud={ctx.cloud.name}"
+        f" live within {limit:.0f}s"
+    )
+
+
+def _live(ctx: StepContext) -> int:
+    return sum(1 for n in ctx.room().nodes_of(ctx.cloud.name) if n.liveness == "live")
+
+
+async def _until_live(ctx: StepContext, expected: int) -> None:
     last = -1
     while True:
-        nodes = ctx.room().nodes_of(ctx.cloud.name)
-        live = sum(1 for n in nodes if n.liveness == "live")
+        live = _live(ctx)
         if live != last:
             ctx.progress(f"nodes live {live}/{expected}", live, expected)
             last = live
@@ -31,5 +49,9 @@ async def wait_for_nodes_live(ctx: StepContext) -> None:
 
 
 def join_step(timeout_s: float = 600.0) -> Step:
-    """Not retried: if the cluster has not seen the nodes by the timeout, say so and stop."""
-    return Step("join", wait_for_nodes_live, timeout_s=timeout_s, retries=0)
+    """Not retried: if the cluster has not seen the nodes in time, say so and stop.
+
+    The step keeps its own deadline (``cluster.join_timeout_s``) to say what it saw; the
+    runner's timeout is only a backstop a little later.
+    """
+    return Step("join", wait_for_nodes_live, timeout_s=timeout_s + 5.0, retries=0)

@@ -331,6 +331,19 @@ class Room:
     async def _watch_cluster(self) -> None:
         await self.backend.cluster.run(self._publish, self.clock)
 
+    async def _watch_clouds(self) -> None:
+        """Clouds that see things of their own (Kubernetes pods) watch until the room closes."""
+        async with anyio.create_task_group() as tg:
+            for name, cloud in self.backend.clouds.items():
+                if getattr(cloud, "watch", None) is not None:
+                    tg.start_soon(self._watch_one, name, cloud)
+
+    async def _watch_one(self, name: str, cloud: object) -> None:
+        try:
+            await cloud.watch(self._contexts[name])  # type: ignore[attr-defined]
+        except Exception as exc:  # a watcher must never take the room down
+            self.notice(f"watching stopped: {one_line(str(exc))}", level="warning", cloud=name)
+
     async def aclose(self) -> None:
         for worker in list(self._workers.values()):
             worker.scope.cancel()
@@ -370,6 +383,7 @@ async def open_room(
             room = Room(demo, backend, run_dir, clock, options.seed, tg, recorder)
             room._publish(_run_started(demo, backend, run_dir, speed, options.seed))
             tg.start_soon(room._watch_cluster)
+            tg.start_soon(room._watch_clouds)
             tg.start_soon(room._flush_forever)
             try:
                 yield room

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The engine reports through events; its loggers must never write over the screen.
+    logging.getLogger("engine").addHandler(logging.NullHandler())
+    logging.getLogger("engine").propagate = False
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -33,6 +33,8 @@ class ClusterConfig:
     replication_factor: int = 3
     ranges: int = 600
     """How many ranges the rehearsal cluster models (the real cluster reports its own)."""
+    join_timeout_s: float = 600.0
+    """How long a cloud's last step waits for the cluster to report its nodes live."""
 
     @property
     def bootstraps(self) -> bool:

@@ -95,6 +95,7 @@ def cluster_fields() -> dict[str, Reader[Any]]:
         "settings": settings,
         "replication_factor": checked(integer(1, 7), _odd),
         "ranges": integer(1),
+        "join_timeout_s": number(0, above=True),
     }
 
 

@@ -150,6 +150,10 @@ async def _chaos(room: Room, demo: DemoConfig, kills: list[tuple[str, float]]) -
         await room.clock.sleep(base + at - room.clock.now())
         await room.kill(target)
     deadline = room.clock.now() + time_until_store_dead_s(demo.cluster) + HEAL_GRACE_S
+    await room.clock.sleep(2.0)
+    if room.state.monitor == "down":
+        room.notice("the cluster monitor sees no cluster: not waiting for kills to heal")
+        return
     while room.clock.now() < deadline:
         pending = [k for k in room.state.kills if k.healed_t is None and not k.error]
         if not pending:
