@@ -64,7 +64,7 @@ class SimCloud:
             Step("boot", self._boot, timeout_s=600),
             Step("kubernetes", self._kubernetes, timeout_s=900),
             Step("cockroach", self._cockroach, timeout_s=600),
-            join_step(timeout_s=600),
+            join_step(timeout_s=self.demo.cluster.join_timeout_s),
         )
 
     async def _api(self, ctx: StepContext, method: str, path: str, service: str) -> None:
