@@ -1,0 +1,95 @@
+"""`crossroom run` and `crossroom teardown` as a presenter types them (rehearsal fleet)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.ledger import Ledger
+from engine.recording import read_recording
+from tui.cli import main
+
+FAST = ["--speed", "100", "--seed", "7"]
+"""Fast, yet slow enough that a loaded 2-core CI box keeps up with the demo clock."""
+
+
+def test_the_fleet_joins_and_the_report_has_every_cloud(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "r.json"
+    assert main(["run", *FAST, "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(report.read_text())
+    assert len(data["clouds"]) == 15
+    assert {c["status"] for c in data["clouds"]} == {"joined"}
+    assert all(c["time_to_join_s"] > 0 for c in data["clouds"])
+    assert data["run_id"].startswith("xr-") and data["wall_s"] > 0
+    assert "REHEARSAL" in out
+    assert "EasyStack" in out.split("cloud ", 1)[1]  # the join table lists every cloud
+
+
+def test_a_scheduled_kill_is_reported_with_its_story(tmp_path: Path) -> None:
+    report = tmp_path / "r.json"
+    code = main(
+        ["run", *FAST, "--only", "vexxhost,ibm,zte", "--kill", "vexxhost/node-1@10",
+         "--report", str(report)]
+    )  # fmt: skip
+    assert code == 0
+    (kill,) = json.loads(report.read_text())["kills"]
+    assert kill["target"] == "vexxhost/node-1"
+    assert 0 < kill["suspect_after_s"] <= 7
+    assert kill["dead_after_s"] > 75
+    assert kill["healed_after_s"] > kill["dead_after_s"]
+
+
+def test_a_failed_cloud_exits_1_and_teardown_by_run_id_empties_the_ledger(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_state_dir: Path
+) -> None:
+    report = tmp_path / "r.json"
+    code = main(
+        ["run", *FAST, "--only", "ibm,zte", "--fail", "zte:volumes:quota exceeded: gigabytes",
+         "--report", str(report)]
+    )  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "zte: volumes: quota exceeded: gigabytes" in err
+    run_id = json.loads(report.read_text())["run_id"]
+    run_dir = isolated_state_dir / "runs" / run_id
+    assert Ledger(run_dir.joinpath("ledger.jsonl")).live() != []
+    assert main(["teardown", "--run", run_id]) == 0
+    assert Ledger(run_dir.joinpath("ledger.jsonl")).live() == []
+    assert main(["teardown", "--run", run_id]) == 0  # twice is fine
+    kinds = {e.kind for e in read_recording(run_dir / "events.jsonl")}
+    assert {"run_started", "step_failed", "teardown_finished"} <= kinds
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "--only", "nowhere"], "--only: no cloud named nowhere"),
+        (["run", "--kill", "ibm/node-1"], "--kill ibm/node-1: expected TARGET@SECONDS"),
+        (["run", "--kill", "ibm/pod-1@3"], "bad target"),
+        (["run", "--fail", "ibm:nostep"], "--fail ibm:nostep: step must be one of"),
+        (["run", "--speed", "0"], "--speed: must be positive"),
+        (["teardown", "--run", "../etc"], "--run ../etc: not a run id"),
+        (["teardown", "--run", "xr-20260101-000000-0000"], "no run xr-20260101-000000-0000"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert "Traceback" not in err[0]
+
+
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], *([c, "--help"] for c in
+                 ("run", "validate", "check", "teardown", "sweep", "replay"))):  # fmt: skip
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+        assert "usage: crossroom" in capsys.readouterr().out
