@@ -116,6 +116,7 @@ class Health:
     under_replicated: int = 0
     unavailable: int = 0
     replicas: int = 0
+    queries_per_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -391,7 +392,7 @@ def apply(state: RoomState, e: ev.Event) -> RoomState:
     if isinstance(e, ev.PodObserved):
         return _fold_pod(state, e)
     if isinstance(e, ev.ClusterHealthObserved):
-        health = Health(e.ranges, e.under_replicated, e.unavailable, e.replicas)
+        health = Health(e.ranges, e.under_replicated, e.unavailable, e.replicas, e.queries_per_s)
         kills = tuple(_kill_saw_health(k, e) for k in state.kills)
         return replace(state, health=health, kills=kills)
     if isinstance(e, ev.WorkloadSample):
