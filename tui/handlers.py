@@ -279,8 +279,9 @@ class RoomActionHandlers:
             await self.leave(0)
             return
         names = ", ".join(c.label for c in running[:3]) + (" …" if len(running) > 3 else "")
+        some = f"{len(running)} cloud{'s' if len(running) > 1 else ''}"
         self.confirm(
-            f"QUIT while {len(running)} clouds run ({names})? They stop where they are and "
-            f"keep their resources; clean up with: crossroom teardown --run {self.state.run_id}",
+            f"QUIT? {some} still running ({names}) stop where they are and keep their "
+            f"resources; clean up later: crossroom teardown --run {self.state.run_id}",
             lambda: self.leave(0),
         )

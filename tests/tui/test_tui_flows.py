@@ -134,8 +134,8 @@ async def test_quit_while_running_asks_first(tmp_path: Path) -> None:
         )
         await pilot.press("q")
         bar = app.screen.query_one(PromptBar)
-        assert "QUIT while" in bar.question
-        assert "keep their resources" in bar.question
+        assert "QUIT? " in bar.question and "still running" in bar.question
+        assert "keep their resources" in bar.question.replace("  ", " ")
         assert f"crossroom teardown --run {app.state.run_id}" in bar.question
         await pilot.press("n")  # any other key: stay
         await pilot.pause()

@@ -14,6 +14,8 @@ from tui.view import RoomView
 from tui.widgets.lines import Line, Part, RoomLines
 
 Allowed = Callable[[str], bool | None]
+ALWAYS = ("help", "quit")
+"""Hints kept however narrow the terminal: the way out and the way to everything else."""
 
 
 def hints(allowed: Allowed, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
@@ -40,16 +42,25 @@ class KeyHints(RoomLines):
         self._extra = extra
 
     def build(self, view: RoomView, width: int, height: int) -> list[Line]:
-        parts: list[Part] = []
-        used = 0
         tail = " ^p palette "
-        for key, description in hints(self._allowed, self._extra):
-            cell = len(key) + len(description) + 3
-            if used + cell > width - len(tail):
-                break
+        every = hints(self._allowed, self._extra)
+
+        def cost(hint: tuple[str, str]) -> int:
+            return len(hint[0]) + len(hint[1]) + 3
+
+        budget = width - len(tail) - sum(cost(h) for h in every if h[1] in ALWAYS)
+        chosen: list[tuple[str, str]] = []
+        for hint in every:
+            if hint[1] in ALWAYS:
+                chosen.append(hint)
+            elif cost(hint) <= budget:
+                chosen.append(hint)
+                budget -= cost(hint)
+        parts: list[Part] = []
+        for key, description in chosen:
             parts.append((f" {key} ", "bold $footer-key-foreground"))
             parts.append((f"{description} ", "$foreground"))
-            used += cell
+        used = sum(cost(h) for h in chosen)
         parts.append((" " * max(0, width - used - len(tail)), ""))
         parts.append((tail, "$text-muted"))
         return [tuple(parts)]

@@ -11,11 +11,28 @@ from engine.redact import redact
 from tui.view import RoomView
 from tui.widgets.lines import Line, RoomLines, fit
 
+
+def wrap(text: str, width: int, rows: int) -> list[str]:
+    """Words into at most ``rows`` lines of ``width`` (a question must be read whole)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    if len(lines) > rows:
+        lines = [*lines[: rows - 1], " ".join(lines[rows - 1 :])]
+    return [fit(row, width).ljust(width) for row in lines]
+
+
 NOTICE_STYLES = {"info": "$text-muted", "warning": "bold $warning", "error": "bold $error"}
 
 
 class PromptBar(RoomLines):
-    DEFAULT_CSS = "PromptBar { height: 1; }"
+    DEFAULT_CSS = "PromptBar { height: auto; max-height: 3; }"
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -33,7 +50,7 @@ class PromptBar(RoomLines):
     def build(self, view: RoomView, width: int, height: int) -> list[Line]:
         if self.question:
             style = "bold reverse $error" if self.danger else "bold reverse $primary"
-            return [((fit(f" {self.question} ", width), style),)]
+            return [((row, style),) for row in wrap(f" {self.question} ", width, 3)]
         notices = view.state.notices
         if notices:
             n = notices[-1]
