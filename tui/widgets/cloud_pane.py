@@ -80,6 +80,27 @@ def node_cells(view: RoomView, nodes: list[NodeState], expected: int, width: int
     return tuple(line)
 
 
+def node_rows(view: RoomView, nodes: list[NodeState], width: int) -> list[Line]:
+    """One row per node when the pane is tall: ``⊗ n2 killed 0.3s   id 7  203.0.113.7``."""
+    rows: list[Line] = []
+    for n in nodes:
+        look = node_look(n)
+        short = n.node.rpartition("/")[2].replace("node-", "n")
+        head = f"{look.glyph} {short} {look.word} {age(view.now - node_since(n))}"
+        where = f"id {n.node_id}" if n.node_id is not None else ""
+        if n.address and width - len(head) - len(where) > 12:
+            where += f"  {n.address.rpartition(':')[0]}"
+        gap = max(1, width - len(head) - len(where))
+        rows.append(
+            (
+                (head, look.style),
+                (" " * gap, ""),
+                (fit(where, width - len(head) - 1), "$text-muted"),
+            )
+        )
+    return rows
+
+
 def step_strip(cloud: CloudState) -> list[Part]:
     return [(step_look(s).glyph, step_look(s).style) for s in cloud.steps]
 
@@ -171,7 +192,10 @@ class CloudPane(RoomLines):
             gap = width - len(strip) - len(clock)
         lines.append((*strip, (count, "$text-muted"), (" " * max(1, gap), ""), (clock, "bold")))
         nodes = view.state.nodes_of(cloud.name)
-        lines.append(node_cells(view, nodes, cloud.expected_nodes, width))
+        if nodes and height >= len(lines) + len(nodes) + 2 + LOG_ROWS:
+            lines.extend(node_rows(view, nodes, width))  # room for a row per node
+        else:
+            lines.append(node_cells(view, nodes, cloud.expected_nodes, width))
         if cloud.status == "failed":
             lines.append(((fit(f"✖ {redact(cloud.error)}", width), "bold $step-failed"),))
         elif cur is not None and cur.message:
