@@ -13,6 +13,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from tui.actions import bindings
@@ -89,7 +90,10 @@ class RoomScreen(Screen[None]):
 
     def _choose_layout(self, width: int, height: int) -> None:
         name = layout_for(width, height, self._clouds)
-        side = self.query_one("#side")
+        try:
+            side = self.query_one("#side")
+        except NoMatches:  # not composed (the App is already leaving)
+            return
         side_width = 36 if width < 160 else 44
         if side.styles.width is None or side.styles.width.value != side_width:
             side.styles.width = side_width

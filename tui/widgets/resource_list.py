@@ -20,8 +20,11 @@ class ResourceList(RoomLines):
         lines: list[Line] = [
             (("Resources", "bold $primary"), (f"  {len(cloud.resource_list)}", "$text-muted"))
         ]
+        prefix = f"{view.state.run_id}-{cloud.name}-"
         for r in cloud.resource_list:
             label = r.name or r.resource_id
+            if label.startswith(prefix):  # every name starts with the run id: show the rest
+                label = "…" + label[len(prefix) :]
             lines.append(
                 (
                     (f"{r.resource_type:<15} ", "$text-muted"),
