@@ -184,10 +184,14 @@ def _put_node(
     return MappingProxyType(new)
 
 
-def _with_step(cloud: CloudState, name: str, **changes: object) -> CloudState:
-    steps = tuple(replace(s, **changes) if s.name == name else s for s in cloud.steps)  # type: ignore[arg-type]
+def _with_step(cloud: CloudState, name: str, create: bool = False, **changes: object) -> CloudState:
+    """Change one step; an unknown step is added only when it starts (``create``), so
+    progress from outside the plan (teardown) never grows the step strip."""
     if all(s.name != name for s in cloud.steps):
-        steps = (*cloud.steps, replace(StepState(name), **changes))  # type: ignore[arg-type]
+        if not create:
+            return cloud
+        return replace(cloud, steps=(*cloud.steps, replace(StepState(name), **changes)))  # type: ignore[arg-type]
+    steps = tuple(replace(s, **changes) if s.name == name else s for s in cloud.steps)  # type: ignore[arg-type]
     return replace(cloud, steps=steps)
 
 
@@ -222,7 +226,14 @@ def _fold_cloud(state: RoomState, e: ev.Event) -> RoomState:
         )
     elif isinstance(e, ev.StepStarted):
         c = _with_step(
-            c, e.step, status="running", started_t=e.t, attempt=e.attempt, message="", error=""
+            c,
+            e.step,
+            create=True,
+            status="running",
+            started_t=e.t,
+            attempt=e.attempt,
+            message="",
+            error="",
         )
     elif isinstance(e, ev.StepProgress):
         c = _with_step(c, e.step, message=e.message, done=e.done, total=e.total)

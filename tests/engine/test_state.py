@@ -160,3 +160,13 @@ def test_workload_history_feeds_a_bounded_sparkline() -> None:
     assert len(s.workload.history) == 120
     assert s.workload.history[-1] == 499.0
     assert s.workload.p99_ms == 12.0
+
+
+def test_progress_from_outside_the_plan_does_not_grow_the_step_strip() -> None:
+    s = fold(
+        [
+            started("ibm"),
+            ev.StepProgress(cloud="ibm", step="teardown", message="deleting namespace"),
+        ]
+    )
+    assert [st.name for st in s.clouds["ibm"].steps] == list(STEPS)
