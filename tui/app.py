@@ -37,7 +37,8 @@ RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
 TIMER_EVERY = 5
 """Every fifth tick (2 Hz) running timers move: each moved timer is a repainted row, and
-at rehearsal speed whole demo seconds pass five or more times a second."""
+at rehearsal speed whole demo seconds pass five or more times a second. (Panes take
+their own turn on top of this, once a second each; see ``CloudPane``.)"""
 SLOW_EVERY = 10
 """Pane logs and the sparkline repaint once a second (panes take turns, one tick each):
 a flood is read as motion, not line by line, and these rows are most of the bytes."""
@@ -154,7 +155,7 @@ class RoomApp(RoomActionHandlers, App[int]):
             return
         self.fold_inbox()
         self._ticks += 1
-        self.refresh_view(slow=self._ticks % SLOW_EVERY == 0, timers=self._ticks % TIMER_EVERY == 0)
+        self.refresh_view(slow=self._ticks % SLOW_EVERY == 0, timers=self._ticks % TIMER_EVERY == 2)
 
     def refresh_view(self, *, slow: bool = False, timers: bool = False) -> None:
         """Show the current state; ``timers`` moves running timers, ``slow`` lets pane logs

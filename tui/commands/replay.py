@@ -7,6 +7,7 @@ The presenter's fallback when the venue network fails: space pauses, + and - cha
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -70,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.headless:
-        return print_recording(path, args.logs)
+        try:
+            return print_recording(path, args.logs)
+        except BrokenPipeError:  # ``| head``: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
     from tui.commands.screen import check_screen_options, open_screen
 
     problems = check_screen_options(args.theme)

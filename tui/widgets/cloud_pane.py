@@ -7,6 +7,8 @@ and its border classes when the cloud's status or the focus changes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.plan import STEP_TITLES
 from engine.redact import redact
 from engine.state import CloudState, NodeState
@@ -113,6 +115,8 @@ class CloudPane(RoomLines):
         self.cloud = cloud
         self.index = index
         self._log: tuple[str, ...] = ()
+        self._now = 0.0
+        self._shape: tuple[object, ...] = ()
         self._status = ""
         self._focused = False
 
@@ -159,6 +163,14 @@ class CloudPane(RoomLines):
         cloud = view.state.clouds.get(self.cloud)
         if cloud is None:
             return []
+        # Timers move on this pane's turn (once a second, panes in turn) or when its plan
+        # moves: a frame then touches one pane, not a crop across the whole grid.
+        turn = view.tick % SLOW_EVERY == self.index % SLOW_EVERY
+        shape = (cloud.status, tuple(s.status for s in cloud.steps), cloud.error)
+        if turn or shape != self._shape or not self._now or view.now < self._now:
+            self._now = view.now
+            self._shape = shape
+        view = replace(view, now=self._now)
         self._frame(view, cloud)
         cur = cloud.current
         lines: list[Line] = []
