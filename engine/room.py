@@ -24,11 +24,13 @@ from engine.config.model import DemoConfig
 from engine.errors import StepError
 from engine.events import (
     CloudInfo,
+    ClusterHealthObserved,
     Event,
     EventSink,
     KillFailed,
     KillIssued,
     LogLines,
+    MonitorStatus,
     NodeObserved,
     Notice,
     ReviveIssued,
@@ -36,6 +38,7 @@ from engine.events import (
     RunStarted,
     TeardownFinished,
     TeardownStarted,
+    WorkloadSample,
     stamped,
 )
 from engine.ledger import Ledger
@@ -49,6 +52,9 @@ from engine.targets import Target, node_name, parse_target
 
 LOG_HISTORY_PER_CLOUD = 64
 """Log batches a late subscriber is replayed per cloud (older ones are on disk)."""
+SAMPLE_HISTORY = {WorkloadSample: 120, ClusterHealthObserved: 1, MonitorStatus: 1}
+"""Periodic samples a late subscriber needs only the latest of (120 s for the sparkline),
+so a long show's history grows with what happened, not with how long it ran."""
 FLUSH_EVERY_S = 0.5
 TEARDOWN_RETRIES = 3
 
@@ -84,6 +90,9 @@ class Room:
         self._seq = 0
         self._history: list[tuple[int, Event]] = []
         self._logs: dict[str, deque[tuple[int, Event]]] = {}
+        self._samples: dict[type[Event], deque[tuple[int, Event]]] = {
+            kind: deque(maxlen=keep) for kind, keep in SAMPLE_HISTORY.items()
+        }
         self._workers: dict[str, _Worker] = {}
         self._contexts: dict[str, StepContext] = {}
         self._idle = anyio.Event()
@@ -118,6 +127,8 @@ class Room:
             self._logs.setdefault(event.cloud, deque(maxlen=LOG_HISTORY_PER_CLOUD)).append(
                 (self._seq, event)
             )
+        elif type(event) in self._samples:
+            self._samples[type(event)].append((self._seq, event))
         else:
             self._history.append((self._seq, event))
         if isinstance(event, NodeObserved):
@@ -134,8 +145,8 @@ class Room:
     def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
         if replay:
             past = list(self._history)
-            for logs in self._logs.values():
-                past.extend(logs)
+            for recent in (*self._logs.values(), *self._samples.values()):
+                past.extend(recent)
             past.sort(key=lambda pair: pair[0])
             for _seq, event in past:
                 sink(event)

@@ -9,6 +9,7 @@ log flood costs one fold batch and one repaint per tick, however fast it arrives
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -44,6 +45,22 @@ SLOW_EVERY = 10
 a flood is read as motion, not line by line, and these rows are most of the bytes."""
 LEAVE_TIMEOUT_S = 15.0
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
+
+
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Young-generation collections every 50,000 allocations instead of 700."""
+
+
+def quiet_collector() -> None:
+    """Keep the garbage collector from stalling a key press.
+
+    Once the screen is built, its tens of thousands of long-lived objects are moved out of
+    the collector's sight (``gc.freeze``) and young collections run less often. Measured
+    with ``bench.key_latency`` (20,000 lines/s): the max key-to-frame time fell from ~90 ms
+    to ~37 ms, p99 from 43 to 36 ms. Process-wide, so only the screen's App does it.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class RoomApp(RoomActionHandlers, App[int]):
@@ -95,6 +112,7 @@ class RoomApp(RoomActionHandlers, App[int]):
         self.push_screen(RoomScreen())
         self.run_worker(self._hold_room(), name="room", exit_on_error=False)
         self.set_interval(1.0 / self._tick_hz, self._tick, name="fold")
+        self.call_after_refresh(quiet_collector)
 
     async def _hold_room(self) -> None:
         """Enter the room on this loop, stay subscribed until asked to leave."""

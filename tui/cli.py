@@ -21,7 +21,9 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The ``crossroom`` parser; only the subcommand named in ``argv`` is imported (all of
+    them for ``--help``), so opening the screen does not pay for every command's imports."""
     parser = argparse.ArgumentParser(
         prog="crossroom",
         description=(
@@ -34,18 +36,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     screen.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in SUBCOMMANDS:
+    named = [a for a in argv if a in SUBCOMMANDS][:1]
+    for name in named or (SUBCOMMANDS if _wants_help(argv) else ()):
         module = importlib.import_module(f"tui.commands.{name}")
         module.add_parser(sub)
     return parser
+
+
+def _wants_help(argv: Sequence[str]) -> bool:
+    return any(a in ("-h", "--help") for a in argv) or any(
+        not a.startswith("-") and a not in SUBCOMMANDS for a in argv[:1]
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # The engine reports through events; its loggers must never write over the screen.
     logging.getLogger("engine").addHandler(logging.NullHandler())
     logging.getLogger("engine").propagate = False
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
     try:
         if args.command is None:
             from tui.commands import screen

@@ -18,6 +18,7 @@ from engine.recording import read_recording
 from engine.room import open_room
 from engine.sim.books import SimBooks
 from engine.sim.fleet import rehearsal_demo
+from engine.state import fold
 
 pytestmark = pytest.mark.anyio
 
@@ -219,3 +220,20 @@ async def test_bad_kill_targets_become_notices_not_crashes() -> None:
         await room.kill("not a target!")
         assert len(room.state.notices) == 4
         assert room.state.kills == ()
+
+
+async def test_a_late_subscriber_catches_up_to_the_same_state_with_bounded_history() -> None:
+    demo = fleet(3)
+    async with open_room(demo, RoomOptions(seed=6), build_backend(demo, 6)) as room:
+        await room.start()
+        await room.wait_idle()
+        await room.clock.sleep(600)  # ten demo minutes of samples
+        seen: list[ev.Event] = []
+        room.subscribe(seen.append)
+        late = fold(seen)
+        assert late.cloud_list() == room.state.cloud_list()
+        assert late.nodes == room.state.nodes
+        assert late.health == room.state.health
+        assert late.workload.history == room.state.workload.history
+        samples = [e for e in seen if isinstance(e, ev.WorkloadSample)]
+        assert len(samples) == 120
