@@ -5,6 +5,7 @@ Bad input becomes the loader's one-line errors on stderr and exit code 2, never 
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -12,9 +13,22 @@ from pathlib import Path
 from engine.config.model import DemoConfig, SimConfig
 from engine.errors import ConfigError
 from engine.plan import STEPS
-from engine.sim.fleet import rehearsal_demo
+from engine.sim.fleet import DEFAULT_SPEED, rehearsal_demo
 
 EXIT_BAD_INPUT = 2
+
+
+def add_demo_options(parser: argparse.ArgumentParser) -> None:
+    """The options every show-running command shares (the screen and ``run``)."""
+    parser.add_argument("--config", metavar="FILE", help="demo file (default: the rehearsal fleet)")
+    parser.add_argument("--seed", type=int, default=0, help="rehearsal random seed (default 0)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        help=f"rehearsal demo seconds per real second (default {DEFAULT_SPEED:g})",
+    )
+    parser.add_argument("--state-dir", metavar="DIR", help="where runs are kept")
 
 
 class BadInput(Exception):

@@ -18,25 +18,11 @@ from engine.config.model import DemoConfig, time_until_store_dead_s
 from engine.headless import HeadlessPrinter, join_table, kill_table
 from engine.report import build_report
 from engine.room import Room, open_room
-from engine.sim.fleet import DEFAULT_SPEED
 from engine.targets import parse_target
-from tui.commands.demo_source import BadInput, load, report_bad_input
+from tui.commands.demo_source import BadInput, add_demo_options, load, report_bad_input
 
 HEAL_GRACE_S = 300.0
 """Demo seconds to wait for a kill to heal beyond the cluster's time_until_store_dead."""
-
-
-def add_common_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", metavar="FILE", help="demo file (default: the rehearsal fleet)")
-    p.add_argument("--seed", type=int, default=0, help="rehearsal random seed (default 0)")
-    p.add_argument(
-        "--speed",
-        type=float,
-        default=DEFAULT_SPEED,
-        help=f"rehearsal demo seconds per real second (default {DEFAULT_SPEED:g})",
-    )
-    p.add_argument("--only", metavar="A,B", help="run only these clouds")
-    p.add_argument("--state-dir", metavar="DIR", help="where runs are kept")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "healed. Exit 0 when every cloud joined, 1 when any failed, 2 on bad input."
         ),
     )
-    add_common_options(p)
+    add_demo_options(p)
+    p.add_argument("--only", metavar="A,B", help="run only these clouds")
     p.add_argument(
         "--kill",
         action="append",

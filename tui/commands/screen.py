@@ -15,30 +15,21 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from engine.commands import RoomCommands, RoomOptions
-from engine.sim.fleet import DEFAULT_SPEED
 from themes.palette import DEFAULT_THEME, THEME_NAMES, check_themes
-from tui.commands.demo_source import BadInput, load, report_bad_input
+from tui.commands.demo_source import BadInput, add_demo_options, load, report_bad_input
 
 EXIT_BAD_INPUT = 2
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The screen's options, on the top-level ``crossroom`` parser."""
-    parser.add_argument("--config", metavar="FILE", help="demo file (default: the rehearsal fleet)")
+    add_demo_options(parser)
     parser.add_argument(
         "--theme",
         metavar="NAME",
         default=DEFAULT_THEME,
         help=f"screen theme: {', '.join(THEME_NAMES)} (default {DEFAULT_THEME}; t cycles)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="rehearsal random seed (default 0)")
-    parser.add_argument(
-        "--speed",
-        type=float,
-        default=DEFAULT_SPEED,
-        help=f"rehearsal demo seconds per real second (default {DEFAULT_SPEED:g})",
-    )
-    parser.add_argument("--state-dir", metavar="DIR", help="where runs are kept")
 
 
 def check_screen_options(theme: str) -> list[str]:
