@@ -8,11 +8,10 @@ cloud is ready, 1 when one is not, 2 when the demo file is bad.
 from __future__ import annotations
 
 import argparse
-import sys
 
 import anyio
 
-from tui.commands.demo_source import EXIT_BAD_INPUT, BadInput, load
+from tui.commands.demo_source import BadInput, load, report_bad_input
 
 EXIT_OK = 0
 EXIT_NOT_READY = 1
@@ -42,9 +41,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         demo = load(args.config)
     except BadInput as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return report_bad_input(exc)
     from engine.providers.openstack.preflight import preflight
 
     rows = anyio.run(preflight, demo)

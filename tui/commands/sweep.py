@@ -13,7 +13,7 @@ import sys
 
 import anyio
 
-from tui.commands.demo_source import EXIT_BAD_INPUT, BadInput, load
+from tui.commands.demo_source import BadInput, load, report_bad_input
 
 EXIT_OK = 0
 EXIT_LEFTOVERS = 1
@@ -42,9 +42,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         demo = load(args.config)
     except BadInput as exc:
-        for line in exc.lines:
-            print(line, file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return report_bad_input(exc)
     from engine.providers.openstack.sweep import find_leftovers, sweep
 
     leftovers = anyio.run(find_leftovers, demo, args.run)
