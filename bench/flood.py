@@ -86,6 +86,9 @@ class FloodRoom:
     async def teardown(self, clouds: Sequence[str] | None = None) -> None:
         await self.room.teardown(clouds)
 
+    async def check(self) -> None:
+        await self.room.check()
+
 
 @asynccontextmanager
 async def open_flood_room(

@@ -58,6 +58,10 @@ class RoomCommands(Protocol):
 
     async def revive(self, target: str) -> None: ...
 
+    async def check(self) -> None:
+        """Preflight every cloud (read-only); answers arrive as ``PreflightChecked``."""
+        ...
+
     async def teardown(self, clouds: Sequence[str] | None = None) -> None:
         """Cancel, then delete everything the ledger lists, newest first; safe to repeat."""
         ...

@@ -216,6 +216,18 @@ class TeardownFinished(Event):
     leftovers: tuple[str, ...] = ()
 
 
+@_event
+@dataclass(frozen=True, kw_only=True)
+class PreflightChecked(Event):
+    """Is this cloud ready for the show? (credentials, flavor/image/network/pool, quotas)."""
+
+    kind: ClassVar[str] = "preflight_checked"
+    cloud: str
+    ok: bool
+    reason: str
+    quotas: tuple[str, ...] = ()
+
+
 # --- the CockroachDB cluster -----------------------------------------------------------------
 
 

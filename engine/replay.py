@@ -96,6 +96,9 @@ class ReplayRoom:
     async def teardown(self, clouds: Sequence[str] | None = None) -> None:
         self._refuse("teardown")
 
+    async def check(self) -> None:
+        self._refuse("check")
+
     # --- controls ----------------------------------------------------------------------------
 
     @property

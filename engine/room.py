@@ -20,7 +20,7 @@ from engine.backend import Backend
 from engine.backends import build_backend, cloud_rng
 from engine.clock import Clock, ScaledClock
 from engine.commands import RoomOptions
-from engine.config.model import DemoConfig
+from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import StepError
 from engine.events import (
     CloudInfo,
@@ -33,6 +33,7 @@ from engine.events import (
     MonitorStatus,
     NodeObserved,
     Notice,
+    PreflightChecked,
     ReviveIssued,
     RunFinished,
     RunStarted,
@@ -43,6 +44,7 @@ from engine.events import (
 )
 from engine.ledger import Ledger
 from engine.plan import StepContext
+from engine.preflight import preflight_cloud
 from engine.recording import Recorder
 from engine.redact import one_line
 from engine.rundir import RunDir, new_run_id, state_dir
@@ -286,6 +288,24 @@ class Room:
         except Exception as exc:  # contained: a failed kill must not stop the show
             message = exc.message if isinstance(exc, StepError) else f"{type(exc).__name__}: {exc}"
             self._publish(KillFailed(target=str(target), error=one_line(message)))
+
+    # --- preflight ---------------------------------------------------------------------------
+
+    async def check(self) -> None:
+        """Ask every cloud, at once and read-only, whether it is ready for the show."""
+        self._tg.start_soon(self._check_all)
+
+    async def _check_all(self) -> None:
+        async with anyio.create_task_group() as tg:
+            for cloud in self.demo.clouds:
+                tg.start_soon(self._check_one, cloud)
+
+    async def _check_one(self, cloud: CloudConfig) -> None:
+        try:
+            ok, reason, quotas = await preflight_cloud(self.demo, cloud)
+        except Exception as exc:  # a check must never take the room down
+            ok, reason, quotas = False, f"{type(exc).__name__}: {one_line(str(exc))}", ()
+        self._publish(PreflightChecked(cloud=cloud.name, ok=ok, reason=reason, quotas=quotas))
 
     # --- teardown ----------------------------------------------------------------------------
 

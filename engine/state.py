@@ -63,6 +63,10 @@ class CloudState:
     leftovers: tuple[str, ...] = ()
     resource_list: tuple[ResourceState, ...] = ()
     """What ``resources`` counts, oldest first."""
+    preflight_ok: bool | None = None
+    """``None`` until a preflight check has answered for this cloud."""
+    preflight: str = ""
+    preflight_quotas: tuple[str, ...] = ()
 
     @property
     def current(self) -> StepState | None:
@@ -274,6 +278,8 @@ def _fold_cloud(state: RoomState, e: ev.Event) -> RoomState:
         c = replace(c, status="tearing_down")
     elif isinstance(e, ev.TeardownFinished):
         c = replace(c, status="torn_down", leftovers=e.leftovers)
+    elif isinstance(e, ev.PreflightChecked):
+        c = replace(c, preflight_ok=e.ok, preflight=e.reason, preflight_quotas=e.quotas)
     else:
         return state
     return _update_cloud(state, name, c)

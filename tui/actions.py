@@ -54,6 +54,15 @@ ACTIONS: tuple[RoomAction, ...] = (
         "chaos",
     ),
     RoomAction(
+        "check",
+        "p",
+        "p",
+        "check",
+        "Preflight every cloud: credentials, flavor, image, network, pool, quotas (read-only)",
+        "show",
+        footer=False,
+    ),
+    RoomAction(
         "teardown", "d", "d", "teardown", "Tear down every cloud's resources (asks first)", "show"
     ),
     RoomAction("replay_pause", "space", "space", "pause", "Pause or resume the replay", "replay"),

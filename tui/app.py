@@ -261,6 +261,7 @@ class RoomApp(RoomActionHandlers, App[int]):
             "revive",
             "teardown",
             "toggle_armed",
+            "check",
         ) and (replay or not on_room):
             return False
         if action == "start_all":

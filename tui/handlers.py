@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.targets import server_name
 from themes.palette import next_theme
+from tui.screens.check import CheckScreen
 from tui.screens.help import HelpScreen
 from tui.screens.room import RoomScreen
 from tui.screens.zoom import ZoomScreen
@@ -249,6 +250,10 @@ class RoomActionHandlers:
 
     def action_help(self: Any) -> None:
         self.push_screen(HelpScreen())
+
+    async def action_check(self: Any) -> None:
+        await self._command(lambda: self.room.check())
+        self.push_screen(CheckScreen())
 
     def action_cycle_theme(self: Any) -> None:
         self.theme = next_theme(self.theme)

@@ -75,6 +75,9 @@ class ScriptedRoom:
     async def teardown(self, clouds: Sequence[str] | None = None) -> None:
         self.calls.append(("teardown", ",".join(clouds or [])))
 
+    async def check(self) -> None:
+        self.calls.append(("check", ""))
+
 
 def scripted_opener(room: ScriptedRoom) -> Callable[[], AbstractAsyncContextManager[RoomCommands]]:
     @asynccontextmanager
