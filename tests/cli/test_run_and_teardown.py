@@ -39,7 +39,9 @@ def test_a_scheduled_kill_is_reported_with_its_story(tmp_path: Path) -> None:
     assert code == 0
     (kill,) = json.loads(report.read_text())["kills"]
     assert kill["target"] == "vexxhost/node-1"
-    assert 0 < kill["suspect_after_s"] <= 7
+    # Exact timing is the virtual-clock tests' job (tests/engine); here, in real time on a
+    # possibly loaded machine, the story must come in order and roughly on time.
+    assert 0 < kill["suspect_after_s"] <= 15
     assert kill["dead_after_s"] > 75
     assert kill["healed_after_s"] > kill["dead_after_s"]
 
