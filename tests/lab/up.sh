@@ -580,6 +580,24 @@ mark "nova-compute registered (service up, host mapped, hypervisor up)"
 wait "$job_agent" || { echo "fake OVS agent registration failed, see $LOGS/fake-ovs-agent.log"; exit 1; }
 mark "fake OVS agent registered"
 
+if [ "$CINDER" = 1 ]; then
+# cinder-volume reports its pool to the scheduler some seconds after it starts; a volume
+# asked for before that fails with "No valid backend was found"
+sdk <<'EOF'
+import openstack, sys, time
+c = openstack.connect(cloud='lab-admin')
+for i in range(360):
+    try:
+        if list(c.block_storage.backend_pools()):
+            sys.exit(0)
+    except Exception:
+        pass
+    time.sleep(0.5)
+sys.exit('the cinder scheduler never saw a volume backend')
+EOF
+mark "cinder scheduler sees a volume backend"
+fi
+
 OS_CLIENT_CONFIG_FILE=$LAB/admin-clouds.yaml "$SDK_PY" "$HERE/bootstrap.py" resources
 touch "$DATA/.ready"
 mark "ready: projects lab-a, lab-b, lab-q in $LAB/clouds.yaml (+ secure.yaml); admin in $LAB/admin-clouds.yaml"

@@ -93,12 +93,18 @@ def _quotas(conn: Any, project_id: str, cloud: CloudConfig, flavor: Any) -> list
         else:
             qs = conn.block_storage.get_quota_set(project_id, usage=True)
             usage = qs.usage or {}
+            reserved = getattr(qs, "reservation", None) or {}
             for attr, name, need in (
                 ("volumes", "volumes", n),
                 ("gigabytes", "gigabytes", n * cloud.volume_size_gb),
             ):
-                u = usage.get(attr) or {}
-                used = int(u.get("in_use", 0) or 0) + int(u.get("reserved", 0) or 0)
+                # openstacksdk splits Cinder's {in_use, reserved, limit} into ``usage`` and
+                # ``reservation`` (plain numbers); accept the raw nested shape too.
+                u = usage.get(attr)
+                if isinstance(u, dict):
+                    used = int(u.get("in_use", 0) or 0) + int(u.get("reserved", 0) or 0)
+                else:
+                    used = int(u or 0) + int(reserved.get(attr, 0) or 0)
                 rows.append(QuotaRow("block-storage", name, need, used, _limit(getattr(qs, attr))))
     return rows
 
