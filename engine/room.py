@@ -48,7 +48,7 @@ from engine.preflight import preflight_cloud
 from engine.recording import Recorder
 from engine.redact import one_line
 from engine.rundir import RunDir, new_run_id, state_dir
-from engine.runner import Outcome, run_cloud
+from engine.runner import run_cloud
 from engine.state import RoomState, apply
 from engine.targets import Target, node_name, parse_target
 
@@ -225,14 +225,6 @@ class Room:
         """Return once no cloud worker is running."""
         while not self._idle.is_set():
             await self._idle.wait()
-
-    def outcome(self, cloud: str) -> Outcome | None:
-        status = self._state.clouds[cloud].status
-        return {
-            "joined": Outcome.JOINED,
-            "failed": Outcome.FAILED,
-            "cancelled": Outcome.CANCELLED,
-        }.get(status)
 
     # --- chaos -------------------------------------------------------------------------------
 

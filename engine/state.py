@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TypeVar
 
 from engine import events as ev
 
@@ -17,8 +18,6 @@ LOG_TAIL = 8
 """Log lines a cloud keeps in state (panes show the tail; the full log is on disk)."""
 WORKLOAD_HISTORY = 120
 """Seconds of ops/s kept for the sparkline."""
-
-EMPTY: Mapping[str, object] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -172,17 +171,12 @@ def _node_key(node: str) -> tuple[str, int]:
     return (head, int(tail)) if tail.isdigit() else (node, 0)
 
 
-def _put(
-    mapping: Mapping[str, CloudState], key: str, value: CloudState
-) -> Mapping[str, CloudState]:
-    new = dict(mapping)
-    new[key] = value
-    return MappingProxyType(new)
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def _put_node(
-    mapping: Mapping[str, NodeState], key: str, value: NodeState
-) -> Mapping[str, NodeState]:
+def _put(mapping: Mapping[K, V], key: K, value: V) -> Mapping[K, V]:
+    """A new read-only mapping with one entry set; the old one is never mutated."""
     new = dict(mapping)
     new[key] = value
     return MappingProxyType(new)
@@ -308,7 +302,7 @@ def _fold_node(state: RoomState, e: ev.NodeObserved) -> RoomState:
             killed_t=None if changed and e.liveness == "live" else old.killed_t,
         )
     kills = tuple(_kill_saw_node(k, e) for k in state.kills)
-    return replace(state, nodes=_put_node(state.nodes, e.node, node), kills=kills)
+    return replace(state, nodes=_put(state.nodes, e.node, node), kills=kills)
 
 
 def _kill_saw_node(k: KillRecord, e: ev.NodeObserved) -> KillRecord:
@@ -344,7 +338,7 @@ def _fold_probe(state: RoomState, e: ev.ProbeObserved) -> RoomState:
             else k
             for k in kills
         )
-    return replace(state, nodes=_put_node(state.nodes, e.node, node), kills=kills)
+    return replace(state, nodes=_put(state.nodes, e.node, node), kills=kills)
 
 
 def _fold_pod(state: RoomState, e: ev.PodObserved) -> RoomState:
@@ -353,7 +347,7 @@ def _fold_pod(state: RoomState, e: ev.PodObserved) -> RoomState:
     if e.pod in state.nodes or e.phase == "Deleted":
         return state
     node = NodeState(node=e.pod, cloud=e.cloud, liveness="joining", since_t=e.t)
-    return replace(state, nodes=_put_node(state.nodes, e.pod, node))
+    return replace(state, nodes=_put(state.nodes, e.pod, node))
 
 
 def _fold_kill(state: RoomState, e: ev.KillIssued) -> RoomState:

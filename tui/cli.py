@@ -16,10 +16,6 @@ from collections.abc import Sequence
 SUBCOMMANDS: tuple[str, ...] = ("run", "validate", "check", "teardown", "sweep", "replay")
 """Modules in ``tui.commands``; each adds its parser to the ``crossroom`` command line."""
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     """The ``crossroom`` parser; only the subcommand named in ``argv`` is imported (all of

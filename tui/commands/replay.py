@@ -16,8 +16,7 @@ from engine.recording import read_recording
 from engine.replay import check_recording, open_replay
 from engine.state import RoomState, apply
 from themes.palette import DEFAULT_THEME, THEME_NAMES
-
-EXIT_BAD_INPUT = 2
+from tui.commands.demo_source import EXIT_BAD_INPUT
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

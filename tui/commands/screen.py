@@ -16,9 +16,13 @@ from pathlib import Path
 
 from engine.commands import RoomCommands, RoomOptions
 from themes.palette import DEFAULT_THEME, THEME_NAMES, check_themes
-from tui.commands.demo_source import BadInput, add_demo_options, load, report_bad_input
-
-EXIT_BAD_INPUT = 2
+from tui.commands.demo_source import (
+    EXIT_BAD_INPUT,
+    BadInput,
+    add_demo_options,
+    load,
+    report_bad_input,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from engine.config.loader import load_demo, summary
 from engine.errors import ConfigError
+from tui.commands.demo_source import EXIT_BAD_INPUT
 
 EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
