@@ -169,7 +169,8 @@ class RoomApp(RoomActionHandlers, App[int]):
         return self._now
 
     def _tick(self) -> None:
-        if self._exit or not self.screen.is_attached:
+        # The screen stack empties while the app shuts down; a tick may still fire then.
+        if self._exit or not self.screen_stack or not self.screen.is_attached:
             return
         self.fold_inbox()
         self._ticks += 1
