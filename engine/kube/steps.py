@@ -41,7 +41,11 @@ Obj = dict[str, Any]
 
 
 def count_ready(node_list: Obj) -> tuple[list[str], list[str], list[str]]:
-    """(Ready node names, not-Ready node names, every node address) from a NodeList."""
+    """(Ready node names, not-Ready node names, every node address) from a NodeList.
+
+    Addresses are as the kubelet reports them: ``InternalIP``, ``ExternalIP`` and always a
+    ``Hostname``, which is a name, not an IP.
+    """
     ready, waiting, addresses = [], [], []
     for node in node_list.get("items") or []:
         status = node.get("status") or {}
@@ -140,11 +144,11 @@ async def deploy_cockroach(ctx: StepContext) -> None:
     await _ensure(ctx, api, manifests.namespace(spec))
     if spec.secure:
         dns = node_dns_names(namespace, names.PUBLIC_SERVICE, names.HEADLESS_SERVICE)
-        cloud_dir, ips = ctx.cloud_dir, node_addresses(ctx)
+        cloud_dir, addresses = ctx.cloud_dir, node_addresses(ctx)
         # RSA keys take a while to make: off the loop (the run's CA lands atomically).
         limiter = cloud_limiter(ctx)
         node = await anyio.to_thread.run_sync(
-            lambda: node_certs(cloud_dir, dns, ips), limiter=limiter
+            lambda: node_certs(cloud_dir, dns, addresses), limiter=limiter
         )
         client = await anyio.to_thread.run_sync(
             root_client_certs, run_certs_dir(cloud_dir), limiter=limiter

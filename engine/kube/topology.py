@@ -101,7 +101,9 @@ async def join_addresses(ctx: StepContext, namespace: str, poll_s: float = 2.0) 
 
 
 def node_addresses(ctx: StepContext) -> tuple[str, ...]:
-    """Addresses a peer may dial this cloud's nodes on (node certificate SANs)."""
+    """Addresses a peer may dial this cloud's nodes on (node certificate SANs): floating
+    IPs, then every Node address, names (``Hostname``) included; the certificate code sorts
+    IPs from names."""
     found = [str(ip) for ip in ctx.facts.get("floating_ips") or []]
     found += [str(ip) for ip in ctx.facts.get("kube_node_addresses") or []]
     return tuple(dict.fromkeys(found))

@@ -117,7 +117,12 @@ async def test_secure_mode_ships_node_and_client_certificates_as_secrets(
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     ips = {str(i) for i in san.get_values_for_type(x509.IPAddress)}
     assert {"127.0.0.1", "127.0.0.2", "127.0.0.3", "10.0.0.11", "203.0.113.11"} <= ips
-    assert f"*.cockroachdb.{ns}.svc.cluster.local" in san.get_values_for_type(x509.DNSName)
+    dns = san.get_values_for_type(x509.DNSName)
+    assert f"*.cockroachdb.{ns}.svc.cluster.local" in dns
+    # The fake's nodes report a Hostname as every real kubelet does: a DNS SAN, not an IP.
+    addresses = server.cluster.node_list()["items"][0]["status"]["addresses"]
+    assert [a["type"] for a in addresses] == ["InternalIP", "ExternalIP", "Hostname"]
+    assert {"fake-node-1", "fake-node-2", "fake-node-3"} <= set(dns)
     sts = server.cluster.get("apps/v1", "statefulsets", ns, "cockroachdb")
     assert "--certs-dir=/cockroach/cockroach-certs" in str(sts["spec"]["template"])
     # No key material in any event (the recording and the screen) or in the ledger.
