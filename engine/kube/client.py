@@ -10,6 +10,7 @@ client's models accepting what a newer or older API server sends.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -52,6 +53,28 @@ def api_status(err: ApiException) -> tuple[int, str, str]:
     return int(err.status or 0), reason, message
 
 
+def terminating_namespace(err: ApiException) -> str | None:
+    """The namespace a create was refused for because it is being deleted, else None.
+
+    The NamespaceLifecycle admission plugin answers 403 Forbidden with a
+    ``NamespaceTerminating`` cause for as long as the namespace exists: minutes, or for
+    ever when a finalizer is stuck. Retrying does not help; the namespace must go first.
+    """
+    if err.status != 403:
+        return None
+    try:
+        body = json.loads(err.body or "{}")
+    except (TypeError, ValueError):
+        return None
+    details = body.get("details") if isinstance(body, dict) else None
+    for cause in (details or {}).get("causes") or []:
+        if isinstance(cause, dict) and cause.get("reason") == "NamespaceTerminating":
+            found = re.search(r"namespace (\S+) is being terminated", str(cause.get("message")))
+            return found.group(1) if found else "?"
+    found = re.search(r"in namespace (\S+) because it is being terminated", body.get("message", ""))
+    return found.group(1) if found else None
+
+
 _TLS_FAILED = "TLS handshake with the Kubernetes API failed (certificate not from this cloud's CA?)"
 """Also what a k3s that made its own CA (ours not in place at first start) looks like."""
 
@@ -64,9 +87,15 @@ def step_error(what: str, err: BaseException) -> StepError:
             return ApiUnreachable(f"{what}: {_TLS_FAILED}")
         return ApiUnreachable(f"{what}: cannot reach the Kubernetes API")
     if isinstance(err, ApiException):
+        terminating = terminating_namespace(err)
+        if terminating is not None:
+            return PermanentStepError(
+                f"{what}: namespace {terminating} is being deleted (HTTP 403) and takes nothing"
+                " new until it is gone; wait for it (stuck? see its finalizers), then retry"
+            )
         code, reason, message = api_status(err)
         line = f"{what}: HTTP {code} {reason}" + (f": {message}" if message else "")
-        if code in (400, 401, 422) or (code == 403 and "being terminated" not in message):
+        if code in (400, 401, 403, 422):
             return PermanentStepError(line)
         return TransientStepError(line)
     if isinstance(err, urllib3.exceptions.MaxRetryError) and err.reason is not None:

@@ -169,6 +169,9 @@ class FakeCluster(Controllers):
                         404, "NotFound", f'namespaces "{ns}" not found', name=ns, kind="namespaces"
                     )
                 if space["status"].get("phase") == "Terminating":
+                    # The NamespaceLifecycle admission plugin (apiserver
+                    # ``pkg/admission/plugin/namespace/lifecycle/admission.go``): Forbidden,
+                    # with a NamespaceTerminating cause, for as long as the namespace lasts.
                     raise ApiError(
                         403,
                         "Forbidden",
@@ -176,6 +179,13 @@ class FakeCluster(Controllers):
                         f"namespace {ns} because it is being terminated",
                         name=name,
                         kind=plural,
+                        causes=[
+                            {
+                                "reason": "NamespaceTerminating",
+                                "message": f"namespace {ns} is being terminated",
+                                "field": "metadata.namespace",
+                            }
+                        ],
                     )
             if (ns, name) in self._store(gv, plural):
                 dotted = f"{plural}.{group}" if group else plural
