@@ -5,15 +5,23 @@ own ``CapacityLimiter``, with ``abandon_on_cancel=True`` (cancel is prompt; the 
 by its own timeout), a request timeout on the wire and an overall deadline around it.
 Responses are read as raw JSON (``_preload_content=False``): we never depend on the
 client's models accepting what a newer or older API server sends.
+
+Each request is told in the cloud's pane as the rehearsal tells its API calls: method and
+path, the answer, how long it took, and how many times in a row it had failed before.
+A read that keeps getting the same answer (a poll) is told when its answer changes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
+from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import urllib3
@@ -120,16 +128,91 @@ def fresh_configuration() -> k8s.Configuration:
     return configuration
 
 
+READS = ("GET", "WATCH")
+"""Requests told only when their answer changes: polls and quiet watch streams."""
+LogFn = Callable[[str, str], None]
+"""``(line, level)``: where a cluster's call lines go (the cloud's log)."""
+
+
+def _quiet(line: str, level: str) -> None:
+    del line, level
+
+
+def answer_of(err: BaseException) -> str:
+    """A failed request's answer, short: ``403 Forbidden``, ``no answer (connection refused)``."""
+    if isinstance(err, ApiException) and err.status:
+        code, reason, _ = api_status(err)
+        return f"{code} {reason}".strip()
+    message = step_error("request", err).message
+    return message.removeprefix("request: ")
+
+
+@dataclass
+class CallLog:
+    """The pane's line for each request, with failures in a row counted per request."""
+
+    emit: LogFn = _quiet
+    failures: dict[str, int] = field(default_factory=dict)
+    last_answer: dict[str, str] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
+
+    def request(self, method: str, path: str, answer: str, took_s: float, ok: bool) -> None:
+        key = f"{method} {path}"
+        tries = self.failures.pop(key, 0) if ok else self.failures.get(key, 0)
+        if not ok:
+            self.failures[key] = tries + 1
+        if method in READS and self.last_answer.get(key) == answer:
+            self.repeats[key] = self.repeats.get(key, 0) + 1
+            return
+        self.last_answer[key] = answer
+        line = f"{key} -> {answer} ({took_s:.2f}s)"
+        if tries:
+            line += f" after {tries} failed tr{'y' if tries == 1 else 'ies'}"
+        same = self.repeats.pop(key, 0)
+        if same:
+            line += f"; the same answer {same} more time{'s' if same > 1 else ''} before"
+        self.emit(line, "info" if ok else "warning")
+
+
+_CURRENT = threading.local()
+"""The worker thread's list of requests made by the call it is running."""
+
+
+def _noting(inner: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an ``ApiClient.call_api`` so the calling thread learns each method and URL."""
+
+    def call_api(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        seen = getattr(_CURRENT, "seen", None)
+        if seen is not None:
+            seen.append((method, url))
+        return inner(method, url, *args, **kwargs)
+
+    return call_api
+
+
 class KubeApi:
-    """A cluster's ``ApiClient`` and its limiter; ``label`` names it in messages."""
+    """A cluster's ``ApiClient`` and its limiter; ``label`` names it in messages.
+
+    ``answered`` is called after every request that got an HTTP answer (the API exists);
+    ``log`` receives one line per request.
+    """
 
     def __init__(
-        self, api_client: k8s.ApiClient, label: str, limiter: anyio.CapacityLimiter | None = None
+        self,
+        api_client: k8s.ApiClient,
+        label: str,
+        limiter: anyio.CapacityLimiter | None = None,
+        log: LogFn = _quiet,
+        answered: Callable[[], None] | None = None,
     ) -> None:
         self.api_client = api_client
         self.label = label
         self.limiter = limiter or anyio.CapacityLimiter(CALLS_PER_CLUSTER)
         self.watch_limiter = anyio.CapacityLimiter(2)
+        self.calls = CallLog(log)
+        self.answered = answered
+        # Our own instance (never the process default): note what each request asks for.
+        api_client.call_api = _noting(api_client.call_api)  # type: ignore[method-assign]
         # First touch of each class imports its module: call this off the event loop.
         self.core = k8s.CoreV1Api(api_client)
         self.apps = k8s.AppsV1Api(api_client)
@@ -151,13 +234,37 @@ class KubeApi:
         """
         kwargs["_request_timeout"] = (CONNECT_TIMEOUT_S, read_s)
         kwargs["_preload_content"] = False
-        with anyio.fail_after(read_s + CONNECT_TIMEOUT_S + 1.0):
-            resp = await anyio.to_thread.run_sync(
-                partial(_read_json, fn, args, kwargs),
-                limiter=self.limiter,
-                abandon_on_cancel=True,
-            )
+        seen: list[tuple[str, str]] = []
+        began = anyio.current_time()
+        try:
+            with anyio.fail_after(read_s + CONNECT_TIMEOUT_S + 1.0):
+                status, resp = await anyio.to_thread.run_sync(
+                    partial(_read_json, fn, args, kwargs, seen),
+                    limiter=self.limiter,
+                    abandon_on_cancel=True,
+                )
+        except KUBE_ERRORS as err:
+            self.note(seen, fn, answer_of(err), began, ok=False)
+            if isinstance(err, ApiException) and err.status and self.answered is not None:
+                self.answered()
+            raise
+        self.note(seen, fn, _status_text(status), began, ok=True)
+        if self.answered is not None:
+            self.answered()
         return resp
+
+    def note(
+        self,
+        seen: list[tuple[str, str]],
+        fn: Callable[..., Any],
+        answer: str,
+        began: float,
+        ok: bool,
+    ) -> None:
+        """Tell one request in the pane (the method's name when it never left)."""
+        method, url = seen[-1] if seen else ("CALL", getattr(fn, "__name__", "?"))
+        path = urlsplit(url).path or url
+        self.calls.request(method, path, answer, anyio.current_time() - began, ok)
 
     def close(self) -> None:
         """Drop pooled connections; in-flight calls in abandoned threads end by timeout."""
@@ -166,9 +273,27 @@ class KubeApi:
             pool.clear()
 
 
-def _read_json(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    resp = fn(*args, **kwargs)
+def _status_text(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status or "ok")
+
+
+def _read_json(
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    seen: list[tuple[str, str]],
+) -> tuple[int, Any]:
+    """``(HTTP status, JSON body)`` of one request, run in a worker thread."""
+    _CURRENT.seen = seen
+    try:
+        resp = fn(*args, **kwargs)
+    finally:
+        _CURRENT.seen = None
+    status = int(getattr(resp, "status", 0) or 0)
     data = resp.data if hasattr(resp, "data") else resp
     if isinstance(data, bytes | bytearray):
-        return json.loads(data) if data.strip() else None
-    return data
+        return status, json.loads(data) if data.strip() else None
+    return status, data
