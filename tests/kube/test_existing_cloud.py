@@ -185,6 +185,48 @@ async def test_watch_reconnects_after_a_dropped_stream_410_and_a_500(
 
 
 @pytest.mark.anyio
+async def test_a_quiet_watch_keeps_up_by_bookmarks_and_resumes_without_listing_again(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    """While this cloud's pods are quiet the API moves on elsewhere and the watch cache
+    forgets old versions; bookmarks keep the watch's version current, so a dropped stream
+    resumes where it was instead of getting 410 Gone and listing everything again."""
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    alpha = ctxs("alpha")
+    await run_plan(backend, alpha)
+    store = fake_api.cluster
+    store.bookmark_every_s = 0.2
+
+    def watch_paths() -> list[str]:
+        return [p for _, p in store.requests if "watch=" in p]
+
+    def lists() -> int:
+        return sum(
+            1 for m, p in store.requests if p.split("?")[0].endswith("/pods") and "watch=" not in p
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, alpha)
+        await until(lambda: len(watch_paths()) == 1)
+        assert "allowWatchBookmarks=true" in watch_paths()[0]
+        listed = lists()
+        for i in range(5):  # changes this watch does not select
+            store.create("v1", "secrets", NS_ALPHA, {"metadata": {"name": f"other-{i}"}})
+        moved_to = store.rv
+        sent = store.bookmarks_sent
+        await until(lambda: store.bookmarks_sent >= sent + 2)
+        store.compact()
+        store.drop_watches()
+        await until(lambda: len(watch_paths()) == 2)
+        await anyio.sleep(0.5)
+        tg.cancel_scope.cancel()
+    assert f"resourceVersion={moved_to}" in watch_paths()[1]
+    assert lists() == listed  # no 410, no second list
+
+
+@pytest.mark.anyio
 async def test_a_retried_step_records_nothing_twice_and_stuck_pods_say_why(
     fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
 ) -> None:
