@@ -164,13 +164,14 @@ class CallLog:
         if method in READS and self.last_answer.get(key) == answer:
             self.repeats[key] = self.repeats.get(key, 0) + 1
             return
+        previous = self.last_answer.get(key)
         self.last_answer[key] = answer
         line = f"{key} -> {answer} ({took_s:.2f}s)"
+        same = self.repeats.pop(key, 0)
         if tries:
             line += f" after {tries} failed tr{'y' if tries == 1 else 'ies'}"
-        same = self.repeats.pop(key, 0)
-        if same:
-            line += f"; the same answer {same} more time{'s' if same > 1 else ''} before"
+        elif same and previous:
+            line += f"; {previous} {same} more time{'s' if same > 1 else ''} before"
         self.emit(line, "info" if ok else "warning")
 
 

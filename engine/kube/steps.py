@@ -1,9 +1,10 @@
 """The plan's "kubernetes" and "cockroach" steps, the same for k3s and existing clusters.
 
 "kubernetes": the API answers and every expected node is Ready, polled with short request
-timeouts, progress "nodes ready k of n". "cockroach": namespace, secrets (secure mode),
-services, PodDisruptionBudget, StatefulSet, the init Job on the bootstrapping cloud, then
-wait until every pod is Ready. Each object is written to the ledger before it is created.
+timeouts, progress "nodes ready k of n" (and "nodes Ready k/n" in the log as it changes).
+"cockroach": namespace, secrets (secure mode), services, PodDisruptionBudget, StatefulSet,
+the init Job on the bootstrapping cloud, then wait until every pod is Ready ("pods Ready
+k/n" as it changes). Each object is written to the ledger before it is created.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ async def kubernetes_ready(ctx: StepContext) -> None:
     expected = None if is_existing(ctx.cloud) else ctx.cloud.servers
     last_error = ""
     last_waiting: list[str] = []
+    told: tuple[int, int] | None = None
     announced = False
     while True:
         try:
@@ -104,6 +106,9 @@ async def kubernetes_ready(ctx: StepContext) -> None:
         ready, total = len(ready_nodes), len(ready_nodes) + len(waiting)
         want = expected if expected is not None else total
         ctx.progress(f"nodes ready {ready} of {want}", done=min(ready, want), total=want)
+        if (ready, want) != told:
+            ctx.log(f"nodes Ready {ready}/{want}")
+            told = (ready, want)
         if total and ready >= want:
             ctx.facts["kube_node_addresses"] = addresses
             return
@@ -208,6 +213,7 @@ async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want:
     """Poll until ``want`` pods are Ready; returns the last pod list."""
     selector = names.selector(ctx.run_id, ctx.cloud.name)
     phases: dict[str, str] = {}
+    told: int | None = None
     last_error = ""
     while True:
         try:
@@ -240,6 +246,9 @@ async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want:
             ):
                 ready += 1
         ctx.progress(f"pods ready {ready} of {want}", done=min(ready, want), total=want)
+        if ready != told:
+            ctx.log(f"pods Ready {ready}/{want}")
+            told = ready
         if ready >= want:
             return list(listing.get("items") or [])
         await ctx.clock.sleep(POLL_S)

@@ -92,11 +92,18 @@ async def join_addresses(ctx: StepContext, namespace: str, poll_s: float = 2.0) 
     first = bootstrap_cloud(ctx.demo)
     if first is None or first.name == ctx.cloud.name:
         return own_peers(namespace, ctx.cloud.nodes, port)
+    waiting = f"waiting for {first.name} (it bootstraps the cluster) to publish its seeds"
+    told = False
     while True:
         seeds = seeds_from_ledger(ctx, first.name)
         if seeds:
+            if told:
+                ctx.log(f"{first.name} published its seeds: " + ", ".join(seeds))
             return seeds
-        ctx.progress(f"waiting for {first.name} (it bootstraps the cluster) to publish its seeds")
+        ctx.progress(waiting)
+        if not told:
+            ctx.log(waiting)
+            told = True
         await ctx.clock.sleep(poll_s)
 
 

@@ -13,7 +13,7 @@ from kubernetes.client.exceptions import ApiException
 from engine.errors import StepError, TransientStepError
 from engine.events import StepFailed, StepRetrying
 from engine.kube.apply import KINDS, apply_object, delete_and_wait
-from engine.kube.client import ApiUnreachable, step_error
+from engine.kube.client import ApiUnreachable, CallLog, step_error
 from engine.kube.kubeconfig import connect
 from engine.kube.steps import kube_steps
 from engine.runner import Outcome, run_cloud
@@ -263,3 +263,24 @@ async def test_reapplying_a_statefulset_patches_only_what_may_change(
             _content_type="application/merge-patch+json",
         )
     assert info.value.status == 422 and "Forbidden" in step_error("x", info.value).message
+
+
+def test_call_log_counts_failed_tries_and_tells_a_poll_only_when_its_answer_changes() -> None:
+    told: list[tuple[str, str]] = []
+    log = CallLog(lambda line, level: told.append((line, level)))
+    for _ in range(3):
+        log.request("GET", "/api/v1/nodes", "200 OK", 0.01, ok=True)
+    log.request("GET", "/api/v1/nodes", "503 ServiceUnavailable", 0.02, ok=False)
+    log.request("GET", "/api/v1/nodes", "200 OK", 0.01, ok=True)
+    log.request("DELETE", "/api/v1/namespaces/x/pods/p", "200 OK", 0.01, ok=True)
+    log.request("DELETE", "/api/v1/namespaces/x/pods/p", "200 OK", 0.01, ok=True)
+    assert told == [
+        ("GET /api/v1/nodes -> 200 OK (0.01s)", "info"),
+        (
+            "GET /api/v1/nodes -> 503 ServiceUnavailable (0.02s); 200 OK 2 more times before",
+            "warning",
+        ),
+        ("GET /api/v1/nodes -> 200 OK (0.01s) after 1 failed try", "info"),
+        ("DELETE /api/v1/namespaces/x/pods/p -> 200 OK (0.01s)", "info"),
+        ("DELETE /api/v1/namespaces/x/pods/p -> 200 OK (0.01s)", "info"),  # writes: always
+    ]

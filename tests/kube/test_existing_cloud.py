@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -224,6 +225,43 @@ async def test_a_quiet_watch_keeps_up_by_bookmarks_and_resumes_without_listing_a
         tg.cancel_scope.cancel()
     assert f"resourceVersion={moved_to}" in watch_paths()[1]
     assert lists() == listed  # no 410, no second list
+
+
+@pytest.mark.anyio
+async def test_the_pane_tells_every_call_and_every_wait_as_the_rehearsal_does(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    """Method and path, the answer, the duration and the failed tries before it, once per
+    call (in the client wrapper); polls told when their answer changes; waits with k/n."""
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    fake_api.fault("GET", r"^/version", status=500, times=2)
+    fake_api.cluster.set_node_ready(2)
+    alpha = ctxs("alpha")
+
+    def logs() -> list[str]:
+        return [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_plan, backend, alpha)
+        await until(lambda: "nodes Ready 2/3" in logs())
+        fake_api.cluster.set_node_ready(3)
+    lines = logs()
+    version = [line for line in lines if line.startswith("GET /version/ -> ")]
+    # Two failures (the second, the same answer, is not told again), then the answer.
+    assert re.fullmatch(r"GET /version/ -> 500 InternalError \(\d+\.\d\ds\)", version[0])
+    assert re.fullmatch(r"GET /version/ -> 200 OK \(\d+\.\d\ds\) after 2 failed tries", version[1])
+    assert len(version) == 2
+    assert sum(line.startswith("GET /api/v1/nodes -> 200 OK") for line in lines) == 1
+    assert any(
+        re.fullmatch(r"POST /api/v1/namespaces -> 201 Created \(\d+\.\d\ds\)", x) for x in lines
+    )
+    sts = f"POST /apis/apps/v1/namespaces/{NS_ALPHA}/statefulsets -> 201 Created"
+    assert any(line.startswith(sts) for line in lines)
+    assert lines.index("nodes Ready 2/3") < lines.index("nodes Ready 3/3")
+    assert "pods Ready 3/3" in lines
+    assert lines.index("pods Ready 0/3") < lines.index("pods Ready 3/3")
 
 
 @pytest.mark.anyio
