@@ -128,6 +128,8 @@ def fresh_configuration() -> k8s.Configuration:
     return configuration
 
 
+EXPECTED_STATUSES = (404, 409)
+"""Error statuses told as plain answers: a delete's poll sees 404, a re-apply 409."""
 READS = ("GET", "WATCH")
 """Requests told only when their answer changes: polls and quiet watch streams."""
 LogFn = Callable[[str, str], None]
@@ -245,7 +247,9 @@ class KubeApi:
                     abandon_on_cancel=True,
                 )
         except KUBE_ERRORS as err:
-            self.note(seen, fn, answer_of(err), began, ok=False)
+            # 404 and 409 are answers our flows expect (gone; exists, so patch), not failures.
+            expected = isinstance(err, ApiException) and err.status in EXPECTED_STATUSES
+            self.note(seen, fn, answer_of(err), began, ok=expected)
             if isinstance(err, ApiException) and err.status and self.answered is not None:
                 self.answered()
             raise
