@@ -74,12 +74,15 @@ def terminating_namespace(err: ApiException) -> str | None:
         body = json.loads(err.body or "{}")
     except (TypeError, ValueError):
         return None
-    details = body.get("details") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return None
+    details = body.get("details")
     for cause in (details or {}).get("causes") or []:
         if isinstance(cause, dict) and cause.get("reason") == "NamespaceTerminating":
             found = re.search(r"namespace (\S+) is being terminated", str(cause.get("message")))
             return found.group(1) if found else "?"
-    found = re.search(r"in namespace (\S+) because it is being terminated", body.get("message", ""))
+    message = str(body.get("message") or "")
+    found = re.search(r"in namespace (\S+) because it is being terminated", message)
     return found.group(1) if found else None
 
 
@@ -141,7 +144,8 @@ def _quiet(line: str, level: str) -> None:
 
 
 def answer_of(err: BaseException) -> str:
-    """A failed request's answer, short: ``403 Forbidden``, ``no answer (connection refused)``."""
+    """A failed request's answer, short: ``403 Forbidden``, ``cannot reach the Kubernetes
+    API (connection refused)``."""
     if isinstance(err, ApiException) and err.status:
         code, reason, _ = api_status(err)
         return f"{code} {reason}".strip()
@@ -177,15 +181,12 @@ class CallLog:
         self.emit(line, "info" if ok else "warning")
 
 
-_CURRENT = threading.local()
-"""The worker thread's list of requests made by the call it is running."""
-
-
-def _noting(inner: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap an ``ApiClient.call_api`` so the calling thread learns each method and URL."""
+def _noting(inner: Callable[..., Any], current: threading.local) -> Callable[..., Any]:
+    """Wrap an ``ApiClient.call_api`` so the calling thread learns each method and URL
+    (``current.seen``: the list of the call that thread is running, if any)."""
 
     def call_api(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        seen = getattr(_CURRENT, "seen", None)
+        seen = getattr(current, "seen", None)
         if seen is not None:
             seen.append((method, url))
         return inner(method, url, *args, **kwargs)
@@ -215,7 +216,8 @@ class KubeApi:
         self.calls = CallLog(log)
         self.answered = answered
         # Our own instance (never the process default): note what each request asks for.
-        api_client.call_api = _noting(api_client.call_api)  # type: ignore[method-assign]
+        self._current = threading.local()
+        api_client.call_api = _noting(api_client.call_api, self._current)  # type: ignore[method-assign]
         # First touch of each class imports its module: call this off the event loop.
         self.core = k8s.CoreV1Api(api_client)
         self.apps = k8s.AppsV1Api(api_client)
@@ -242,7 +244,7 @@ class KubeApi:
         try:
             with anyio.fail_after(read_s + CONNECT_TIMEOUT_S + 1.0):
                 status, resp = await anyio.to_thread.run_sync(
-                    partial(_read_json, fn, args, kwargs, seen),
+                    partial(_read_json, fn, args, kwargs, self._current, seen),
                     limiter=self.limiter,
                     abandon_on_cancel=True,
                 )
@@ -289,14 +291,15 @@ def _read_json(
     fn: Callable[..., Any],
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
+    current: threading.local,
     seen: list[tuple[str, str]],
 ) -> tuple[int, Any]:
     """``(HTTP status, JSON body)`` of one request, run in a worker thread."""
-    _CURRENT.seen = seen
+    current.seen = seen
     try:
         resp = fn(*args, **kwargs)
     finally:
-        _CURRENT.seen = None
+        current.seen = None
     status = int(getattr(resp, "status", 0) or 0)
     data = resp.data if hasattr(resp, "data") else resp
     if isinstance(data, bytes | bytearray):
