@@ -32,6 +32,8 @@ import yaml
 from .fake_store import KINDS, ApiError, FakeCluster, Obj, status_body
 
 TOKEN = "crossroom-fake-token"
+FAULT_REASONS = {410: "Expired", 429: "TooManyRequests", 503: "ServiceUnavailable"}
+"""``metav1.StatusReason`` of an injected failure (``InternalError`` otherwise)."""
 
 
 @dataclass
@@ -108,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:
             time.sleep(fault.delay_s)
             if fault.status:
-                self._send(fault.status, status_body(fault.status, "InternalError", "injected"))
+                reason = FAULT_REASONS.get(fault.status, "InternalError")
+                self._send(fault.status, status_body(fault.status, reason, "injected"))
                 return
         if self.server.token and self.headers.get("Authorization") != f"Bearer {self.server.token}":
             self._send(401, status_body(401, "Unauthorized", "Unauthorized"))

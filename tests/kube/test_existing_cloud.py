@@ -186,6 +186,39 @@ async def test_watch_reconnects_after_a_dropped_stream_410_and_a_500(
 
 
 @pytest.mark.anyio
+async def test_a_watch_answered_410_as_an_http_status_lists_again_quietly(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    """The watch cache says 410 inside the stream; anything in front of it may say it as
+    the status of the watch request itself. Either way: list again, nothing to warn of."""
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    alpha = ctxs("alpha")
+    await run_plan(backend, alpha)
+    store = fake_api.cluster
+
+    def count(watch: bool) -> int:
+        return sum(
+            1
+            for _, p in store.requests
+            if p.split("?")[0].endswith("/pods") and ("watch=" in p) == watch
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, alpha)
+        await until(lambda: count(watch=True) == 1)
+        listed = count(watch=False)
+        fake_api.fault("GET", r"/pods$", status=410, times=1)
+        store.drop_watches()
+        await until(lambda: count(watch=False) == listed + 1 and count(watch=True) == 3)
+        tg.cancel_scope.cancel()
+    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+    assert not [line for line in logs if "reconnecting" in line]
+    assert any(line.startswith("WATCH ") and "410 Gone" in line for line in logs)
+
+
+@pytest.mark.anyio
 async def test_a_quiet_watch_keeps_up_by_bookmarks_and_resumes_without_listing_again(
     fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
 ) -> None:
