@@ -148,9 +148,13 @@ async def delete_and_wait(
             return
         raise step_error(f"delete {label}", err) from err
     deadline = ctx.clock.now() + timeout_s
+    began = ctx.clock.now()
+    told = False
     while True:
         try:
             if not await exists(api, kind, namespace, name, read_s=min(5.0, timeout_s)):
+                if told:
+                    ctx.log(f"{label} gone after {ctx.clock.now() - began:.0f}s")
                 return
         except KUBE_ERRORS as err:
             raise step_error(f"delete {label}", err) from err
@@ -160,4 +164,7 @@ async def delete_and_wait(
             )
             raise StepError(f"{label} still exists {timeout_s:.0f} s after delete{hint}")
         ctx.progress(f"waiting for {label} to go")
+        if not told:
+            ctx.log(f"waiting for {label} to go (up to {timeout_s:.0f}s)")
+            told = True
         await ctx.clock.sleep(poll_s)

@@ -2,12 +2,16 @@
 
 One CA per run (every cloud's nodes join one cluster, so they must trust one CA), kept in
 ``<run dir>/cockroach-certs`` together with the ``root`` client certificate the monitor
-uses. Node certificates are per cloud and name every address a peer or client may dial.
+uses. Node certificates are per cloud and name every address a peer or client may dial:
+IP addresses as IP SANs, names (a kubelet always reports its ``Hostname`` beside its IPs)
+as DNS SANs.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Sequence
@@ -19,6 +23,8 @@ from cryptography import x509
 from engine.kube.pki import Issued, cert_pem, issue_leaf, load_key, make_ca, write_private
 
 _RSA = 2048
+_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+"""One label of a DNS name as a certificate can carry it (ASCII; RFC 1123 plus ``_``)."""
 
 
 @dataclass(frozen=True)
@@ -87,12 +93,39 @@ def node_dns_names(namespace: str, public: str, headless: str) -> tuple[str, ...
     return tuple(names)
 
 
-def node_certs(cloud_dir: Path, dns: Sequence[str], ips: Sequence[str]) -> CockroachCerts:
-    """This cloud's node certificate (CN ``node``), re-issued only when its names change."""
+def split_addresses(addresses: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(ips, names)``: what parses as an IP address (normalised), and what is a DNS name.
+
+    A Node's ``status.addresses`` mixes ``InternalIP``/``ExternalIP`` with ``Hostname``
+    (kubelet ``nodestatus.NodeAddress``; k3s's cloud provider ``NodeAddresses``), so an
+    address is not always an IP. Anything that is neither is dropped.
+    """
+    ips: dict[str, None] = {}
+    dns: dict[str, None] = {}
+    for raw in addresses:
+        text = str(raw).strip()
+        try:
+            ips[str(ipaddress.ip_address(text.strip("[]")))] = None
+        except ValueError:
+            name = text.rstrip(".").lower()
+            if len(name) <= 253 and all(_LABEL.fullmatch(part) for part in name.split(".")):
+                dns[name] = None
+    return tuple(ips), tuple(dns)
+
+
+def node_certs(cloud_dir: Path, dns: Sequence[str], addresses: Sequence[str]) -> CockroachCerts:
+    """This cloud's node certificate (CN ``node``), re-issued only when its names change.
+
+    ``addresses`` are what peers dial (floating IPs, node addresses): IPs become IP SANs,
+    names DNS SANs beside ``dns``.
+    """
     ca = cockroach_ca(run_certs_dir(cloud_dir))
     base = cloud_dir / "cockroach"
     crt, key = base / "node.crt", base / "node.key"
-    wanted = sorted(dns) + sorted({"127.0.0.1", *ips})
+    ip_list, names = split_addresses(addresses)
+    dns = sorted({*dns, *names})
+    ips = sorted({"127.0.0.1", *ip_list})
+    wanted = dns + ips
     if crt.exists() and key.exists():
         old = _load(crt, key)
         if _san_list(old.cert) == wanted:
@@ -102,8 +135,8 @@ def node_certs(cloud_dir: Path, dns: Sequence[str], ips: Sequence[str]) -> Cockr
         "node",
         server=True,
         client=True,
-        dns=sorted(dns),
-        ips=sorted({"127.0.0.1", *ips}),
+        dns=dns,
+        ips=ips,
         rsa_bits=_RSA,
     )
     write_private(key, leaf.key_pem)

@@ -10,6 +10,7 @@ certificate we signed with the client CA. A copy is kept as ``cloud_dir/kubeconf
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from engine.kube.userdata import API_PORT, api_server_url
 from engine.plan import StepContext
 
 API_FACT = "kube_api"
+API_ANSWERED_FACT = "kube_api_answered"
+"""``ctx.facts`` key: an ``anyio.Event`` set once this cloud's API has answered a request."""
 LIMITER_FACT = "kube_limiter"
 LOCK_FACT = "kube_connect_lock"
 API_META = "api"
@@ -103,6 +106,22 @@ async def ensure_k3s_ca_set(ctx: StepContext) -> K3sCASet:
     )
 
 
+def api_answered(ctx: StepContext) -> anyio.Event:
+    """Set once any request to this cloud's Kubernetes API got an HTTP answer."""
+    event = ctx.facts.get(API_ANSWERED_FACT)
+    if not isinstance(event, anyio.Event):
+        event = anyio.Event()
+        ctx.facts[API_ANSWERED_FACT] = event
+    return event
+
+
+def _call_log(ctx: StepContext) -> Callable[[str, str], None]:
+    def log(line: str, level: str) -> None:
+        ctx.log(line, level=level)
+
+    return log
+
+
 def cloud_limiter(ctx: StepContext) -> anyio.CapacityLimiter:
     limiter = ctx.facts.get(LIMITER_FACT)
     if not isinstance(limiter, anyio.CapacityLimiter):
@@ -123,6 +142,7 @@ async def connect(ctx: StepContext) -> KubeApi:
         if isinstance(api, KubeApi):
             return api
         limiter = cloud_limiter(ctx)
+        log, answered = _call_log(ctx), api_answered(ctx).set
         if is_existing(ctx.cloud):
             path = kubeconfig_path(ctx.demo, ctx.cloud)
             context = ctx.cloud.kubernetes.context
@@ -135,7 +155,7 @@ async def connect(ctx: StepContext) -> KubeApi:
                     persist_config=False,
                     client_configuration=fresh_configuration(),
                 )
-                return KubeApi(api_client, label, limiter)
+                return KubeApi(api_client, label, limiter, log, answered)
 
         else:
             url = k3s_server_url(ctx)
@@ -158,7 +178,7 @@ async def connect(ctx: StepContext) -> KubeApi:
                     temp_file_path=str(tmp),
                     client_configuration=fresh_configuration(),
                 )
-                return KubeApi(api_client, url, limiter)
+                return KubeApi(api_client, url, limiter, log, answered)
 
         try:
             built = await anyio.to_thread.run_sync(build, limiter=limiter, abandon_on_cancel=True)

@@ -20,6 +20,14 @@ from engine.kube.userdata import ADVERTISE_DIR, ADVERTISE_FILE
 Obj = dict[str, Any]
 Advertise = Literal["file", "host-ip", "dns"]
 
+REQUESTS = {"cpu": "500m", "memory": "1Gi"}
+"""What each CockroachDB container asks the scheduler for. Upstream's
+``cockroachdb-statefulset.yaml`` asks 2 CPUs and 8Gi with equal limits (Guaranteed QoS) for
+production hardware; the show's VMs (2 vCPUs, 4 GB, k3s beside) cannot give that, and with
+no requests at all the pods were BestEffort, the first the kubelet evicts under memory
+pressure. Requests without limits (Burstable): room is reserved, nothing is OOM-killed at
+a limit mid-show, and ``--cache=.25`` still sizes itself from the machine."""
+
 DATA_DIR = "/cockroach/cockroach-data"
 CERTS_DIR = "/cockroach/cockroach-certs"
 
@@ -173,6 +181,7 @@ def _container(spec: CockroachSpec) -> Obj:
         "image": spec.image,
         "imagePullPolicy": "IfNotPresent",
         "ports": ports,
+        "resources": {"requests": dict(REQUESTS)},
         "readinessProbe": {
             "httpGet": {
                 "path": "/health?ready=1",

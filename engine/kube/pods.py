@@ -1,9 +1,15 @@
 """CockroachDB pods of one cloud: watched (for the node grid) and killed (for the show).
 
-The watch lists first, then streams from that resource version; when a stream ends it
-resumes from the last version seen, on 410 Gone it lists again, and on any error it waits
-and reconnects, until cancelled. The blocking stream runs in a worker thread that hands
-each event to the loop; cancelling shuts the socket so the thread ends at once.
+The watch starts only once this cloud's Kubernetes API has answered (its "kubernetes"
+step got through, or the ledger holds objects made through it on an earlier run): before
+that there is nothing to watch and nothing to say. It lists first, then streams from that
+resource version with ``allowWatchBookmarks``, so a quiet stream still learns how far the
+API has moved (BOOKMARK events) and resumes from there instead of from a version the API
+server's watch cache has long forgotten. When a stream ends it resumes from the last
+version seen; on 410 Gone (inside the stream, as the watch cache answers, or as the HTTP
+status) it lists again, quietly; on any other error it says so once, waits and reconnects,
+until cancelled. The blocking stream runs in a worker thread that hands each event to the
+loop; cancelling shuts the socket so the thread ends at once.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from kubernetes.client.exceptions import ApiException
 from engine.errors import StepError
 from engine.events import PodObserved
 from engine.kube import names
-from engine.kube.client import CONNECT_TIMEOUT_S, KUBE_ERRORS, KubeApi, step_error
-from engine.kube.kubeconfig import connect
+from engine.kube.client import CONNECT_TIMEOUT_S, KUBE_ERRORS, KubeApi, answer_of, step_error
+from engine.kube.kubeconfig import api_answered, connect
+from engine.kube.teardown import is_kube_record
 from engine.kube.topology import namespace_of
 from engine.plan import StepContext
 from engine.targets import node_name
@@ -34,6 +41,8 @@ WATCH_S = 30
 """Server-side length of one watch; a silent connection is given this plus a margin."""
 LIST_READ_S = 5.0
 MIN_STREAM_S = 1.0
+API_CHECK_S = 2.0
+"""How often a watch not yet started looks whether an earlier run reached the API."""
 WATCH_ERRORS: tuple[type[BaseException], ...] = (StepError, *KUBE_ERRORS)
 
 
@@ -70,6 +79,8 @@ class _WatchState:
 
     resource_version: str = ""
     last: dict[str, PodObserved] = field(default_factory=dict)
+    events: int = 0
+    bookmarks: int = 0
 
 
 def _publish(ctx: StepContext, state: _WatchState, event: PodObserved | None) -> None:
@@ -99,15 +110,21 @@ def _stream(
     responses: list[Any],
 ) -> str:
     """Blocking: one watch stream; returns ``"expired"`` on 410 Gone, else ``"ended"``."""
-    resp: Any = api.core.list_namespaced_pod(
-        namespace,
-        label_selector=selector,
-        watch=True,
-        resource_version=resource_version,
-        timeout_seconds=WATCH_S,
-        _preload_content=False,
-        _request_timeout=(CONNECT_TIMEOUT_S, WATCH_S + 10),
-    )
+    try:
+        resp: Any = api.core.list_namespaced_pod(
+            namespace,
+            label_selector=selector,
+            watch=True,
+            allow_watch_bookmarks=True,
+            resource_version=resource_version,
+            timeout_seconds=WATCH_S,
+            _preload_content=False,
+            _request_timeout=(CONNECT_TIMEOUT_S, WATCH_S + 10),
+        )
+    except ApiException as err:
+        if err.status == 410:  # the version is older than the server keeps
+            return "expired"
+        raise
     responses.append(resp)
     try:
         for line in _lines(resp):
@@ -127,44 +144,42 @@ def _stream(
     return "ended"
 
 
+def _ledger_knows_api(ctx: StepContext) -> bool:
+    """Objects recorded through this cloud's API on an earlier run (a resumed show)."""
+    return any(is_kube_record(r) for r in ctx.ledger.live(cloud=ctx.cloud.name))
+
+
+async def wait_for_api(ctx: StepContext) -> None:
+    """Return once this cloud's Kubernetes API has answered, without a word before."""
+    answered = api_answered(ctx)
+    while not answered.is_set() and not _ledger_knows_api(ctx):
+        with anyio.move_on_after(API_CHECK_S):
+            await answered.wait()
+
+
 async def watch_pods(ctx: StepContext, retry_s: float = 2.0) -> None:
     """Publish ``PodObserved`` for this cloud's CockroachDB pods until cancelled."""
+    await wait_for_api(ctx)
     state = _WatchState()
     namespace = namespace_of(ctx)
     selector = names.selector(ctx.run_id, ctx.cloud.name)
     last_error = ""
+    ctx.log(f"watching CockroachDB pods in namespace {namespace}")
     while True:
         try:
             api = await connect(ctx)
             if not state.resource_version:
-                listing = await api.call(
-                    api.core.list_namespaced_pod,
-                    namespace,
-                    label_selector=selector,
-                    read_s=LIST_READ_S,
-                )
-                seen = set()
-                for pod in listing.get("items") or []:
-                    event = pod_observed(ctx.cloud.name, pod)
-                    _publish(ctx, state, event)
-                    if event is not None:
-                        seen.add(event.pod)
-                for gone in [p for p in state.last if p not in seen]:
-                    _publish(
-                        ctx, state, PodObserved(cloud=ctx.cloud.name, pod=gone, phase="Deleted")
-                    )
-                state.resource_version = str(listing["metadata"]["resourceVersion"])
-            started = ctx.clock.now()
+                await _relist(ctx, api, namespace, selector, state)
             outcome = await _watch_once(ctx, api, namespace, selector, state)
+            last_error = ""
             if outcome == "expired":
                 state.resource_version = ""
-            last_error = ""
-            if ctx.clock.now() - started < MIN_STREAM_S:
+            elif outcome == "too short":
                 # A proxy that closes every stream at once must not make us spin.
                 await ctx.clock.sleep(retry_s)
         except WATCH_ERRORS as err:
-            # No address yet (k3s still booting), a bad kubeconfig, a dropped stream: the
-            # panes keep their last state and the watcher keeps trying.
+            # A bad kubeconfig, a dropped stream, a server stopped: the panes keep their
+            # last state and the watcher keeps trying.
             message = (
                 err.message if isinstance(err, StepError) else step_error("pod watch", err).message
             )
@@ -175,11 +190,32 @@ async def watch_pods(ctx: StepContext, retry_s: float = 2.0) -> None:
             await ctx.clock.sleep(retry_s)
 
 
+async def _relist(
+    ctx: StepContext, api: KubeApi, namespace: str, selector: str, state: _WatchState
+) -> None:
+    """List the pods (pods gone since are published as deleted) and note the version."""
+    listing = await api.call(
+        api.core.list_namespaced_pod, namespace, label_selector=selector, read_s=LIST_READ_S
+    )
+    seen = set()
+    for pod in listing.get("items") or []:
+        event = pod_observed(ctx.cloud.name, pod)
+        _publish(ctx, state, event)
+        if event is not None:
+            seen.add(event.pod)
+    for gone in [p for p in state.last if p not in seen]:
+        _publish(ctx, state, PodObserved(cloud=ctx.cloud.name, pod=gone, phase="Deleted"))
+    state.resource_version = str(listing["metadata"]["resourceVersion"])
+
+
 async def _watch_once(
     ctx: StepContext, api: KubeApi, namespace: str, selector: str, state: _WatchState
 ) -> str:
+    """One stream: ``"ended"``, ``"expired"`` (410: list again) or ``"too short"``."""
     stop = threading.Event()
     responses: list[Any] = []
+    state.events = state.bookmarks = 0
+    since = state.resource_version
 
     def deliver(event: Obj) -> None:
         if stop.is_set():
@@ -188,25 +224,41 @@ async def _watch_once(
         version = (obj.get("metadata") or {}).get("resourceVersion")
         if version:
             state.resource_version = str(version)
+        if event.get("type") == "BOOKMARK":  # only a newer version, no object
+            state.bookmarks += 1
+            return
+        state.events += 1
         _publish(
             ctx, state, pod_observed(ctx.cloud.name, obj, deleted=event.get("type") == "DELETED")
         )
 
+    began = anyio.current_time()
+    path = f"/api/v1/namespaces/{namespace}/pods"
     try:
         outcome: str = await anyio.to_thread.run_sync(
-            lambda: _stream(
-                api, namespace, selector, state.resource_version, deliver, stop, responses
-            ),
+            lambda: _stream(api, namespace, selector, since, deliver, stop, responses),
             limiter=api.watch_limiter,
             abandon_on_cancel=True,
         )
-        return outcome
+    except KUBE_ERRORS as err:
+        api.calls.request("WATCH", path, answer_of(err), anyio.current_time() - began, ok=False)
+        raise
     finally:
         stop.set()
         for resp in responses:
             # Unblocks a thread still reading (cancel); a finished stream is already released.
             with contextlib.suppress(RuntimeError, OSError, AttributeError):
                 resp.shutdown()
+    took = anyio.current_time() - began
+    if outcome == "expired":
+        answer = f"410 Gone: version {since} is too old, listing again"
+    else:
+        answer = f"{state.events} change(s), {state.bookmarks} bookmark(s), ended"
+    # Quiet streams (nothing changed) say so once, like a poll with the same answer.
+    api.calls.request("WATCH", path, answer, took, ok=True)
+    if outcome == "ended" and took < MIN_STREAM_S:
+        return "too short"
+    return outcome
 
 
 async def kill_pod(ctx: StepContext, index: int) -> None:

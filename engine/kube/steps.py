@@ -1,9 +1,10 @@
 """The plan's "kubernetes" and "cockroach" steps, the same for k3s and existing clusters.
 
 "kubernetes": the API answers and every expected node is Ready, polled with short request
-timeouts, progress "nodes ready k of n". "cockroach": namespace, secrets (secure mode),
-services, PodDisruptionBudget, StatefulSet, the init Job on the bootstrapping cloud, then
-wait until every pod is Ready. Each object is written to the ledger before it is created.
+timeouts, progress "nodes ready k of n" (and "nodes Ready k/n" in the log as it changes).
+"cockroach": namespace, secrets (secure mode), services, PodDisruptionBudget, StatefulSet,
+the init Job on the bootstrapping cloud, then wait until every pod is Ready ("pods Ready
+k/n" as it changes). Each object is written to the ledger before it is created.
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ Obj = dict[str, Any]
 
 
 def count_ready(node_list: Obj) -> tuple[list[str], list[str], list[str]]:
-    """(Ready node names, not-Ready node names, every node address) from a NodeList."""
+    """(Ready node names, not-Ready node names, every node address) from a NodeList.
+
+    Addresses are as the kubelet reports them: ``InternalIP``, ``ExternalIP`` and always a
+    ``Hostname``, which is a name, not an IP.
+    """
     ready, waiting, addresses = [], [], []
     for node in node_list.get("items") or []:
         status = node.get("status") or {}
@@ -78,6 +83,7 @@ async def kubernetes_ready(ctx: StepContext) -> None:
     expected = None if is_existing(ctx.cloud) else ctx.cloud.servers
     last_error = ""
     last_waiting: list[str] = []
+    told: tuple[int, int] | None = None
     announced = False
     while True:
         try:
@@ -100,6 +106,9 @@ async def kubernetes_ready(ctx: StepContext) -> None:
         ready, total = len(ready_nodes), len(ready_nodes) + len(waiting)
         want = expected if expected is not None else total
         ctx.progress(f"nodes ready {ready} of {want}", done=min(ready, want), total=want)
+        if (ready, want) != told:
+            ctx.log(f"nodes Ready {ready}/{want}")
+            told = (ready, want)
         if total and ready >= want:
             ctx.facts["kube_node_addresses"] = addresses
             return
@@ -140,11 +149,11 @@ async def deploy_cockroach(ctx: StepContext) -> None:
     await _ensure(ctx, api, manifests.namespace(spec))
     if spec.secure:
         dns = node_dns_names(namespace, names.PUBLIC_SERVICE, names.HEADLESS_SERVICE)
-        cloud_dir, ips = ctx.cloud_dir, node_addresses(ctx)
+        cloud_dir, addresses = ctx.cloud_dir, node_addresses(ctx)
         # RSA keys take a while to make: off the loop (the run's CA lands atomically).
         limiter = cloud_limiter(ctx)
         node = await anyio.to_thread.run_sync(
-            lambda: node_certs(cloud_dir, dns, ips), limiter=limiter
+            lambda: node_certs(cloud_dir, dns, addresses), limiter=limiter
         )
         client = await anyio.to_thread.run_sync(
             root_client_certs, run_certs_dir(cloud_dir), limiter=limiter
@@ -204,6 +213,7 @@ async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want:
     """Poll until ``want`` pods are Ready; returns the last pod list."""
     selector = names.selector(ctx.run_id, ctx.cloud.name)
     phases: dict[str, str] = {}
+    told: int | None = None
     last_error = ""
     while True:
         try:
@@ -236,6 +246,9 @@ async def _wait_pods_ready(ctx: StepContext, api: KubeApi, namespace: str, want:
             ):
                 ready += 1
         ctx.progress(f"pods ready {ready} of {want}", done=min(ready, want), total=want)
+        if ready != told:
+            ctx.log(f"pods Ready {ready}/{want}")
+            told = ready
         if ready >= want:
             return list(listing.get("items") or [])
         await ctx.clock.sleep(POLL_S)

@@ -92,16 +92,25 @@ async def join_addresses(ctx: StepContext, namespace: str, poll_s: float = 2.0) 
     first = bootstrap_cloud(ctx.demo)
     if first is None or first.name == ctx.cloud.name:
         return own_peers(namespace, ctx.cloud.nodes, port)
+    waiting = f"waiting for {first.name} (it bootstraps the cluster) to publish its seeds"
+    told = False
     while True:
         seeds = seeds_from_ledger(ctx, first.name)
         if seeds:
+            if told:
+                ctx.log(f"{first.name} published its seeds: " + ", ".join(seeds))
             return seeds
-        ctx.progress(f"waiting for {first.name} (it bootstraps the cluster) to publish its seeds")
+        ctx.progress(waiting)
+        if not told:
+            ctx.log(waiting)
+            told = True
         await ctx.clock.sleep(poll_s)
 
 
 def node_addresses(ctx: StepContext) -> tuple[str, ...]:
-    """Addresses a peer may dial this cloud's nodes on (node certificate SANs)."""
+    """Addresses a peer may dial this cloud's nodes on (node certificate SANs): floating
+    IPs, then every Node address, names (``Hostname``) included; the certificate code sorts
+    IPs from names."""
     found = [str(ip) for ip in ctx.facts.get("floating_ips") or []]
     found += [str(ip) for ip in ctx.facts.get("kube_node_addresses") or []]
     return tuple(dict.fromkeys(found))

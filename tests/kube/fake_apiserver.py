@@ -6,8 +6,9 @@ Run it by hand for a rehearsal against the real CLI::
 
 It speaks HTTP/1.1 with keep-alive, chunked watch streams of JSON lines, ``metav1.Status``
 failure bodies (404 NotFound, 409 AlreadyExists, 403 namespace terminating, 410 Expired
-inside a watch), bearer-token or TLS client-certificate auth, and injectable slowness and
-faults. State and controllers live in ``fake_store``.
+inside a watch for a version older than the kept history, as the watch cache answers),
+BOOKMARK events when the client allows them, bearer-token or TLS client-certificate
+auth, and injectable slowness and faults. State and controllers live in ``fake_store``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ import yaml
 from .fake_store import KINDS, ApiError, FakeCluster, Obj, status_body
 
 TOKEN = "crossroom-fake-token"
+FAULT_REASONS = {410: "Expired", 429: "TooManyRequests", 503: "ServiceUnavailable"}
+"""``metav1.StatusReason`` of an injected failure (``InternalError`` otherwise)."""
 
 
 @dataclass
@@ -107,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:
             time.sleep(fault.delay_s)
             if fault.status:
-                self._send(fault.status, status_body(fault.status, "InternalError", "injected"))
+                reason = FAULT_REASONS.get(fault.status, "InternalError")
+                self._send(fault.status, status_body(fault.status, reason, "injected"))
                 return
         if self.server.token and self.headers.get("Authorization") != f"Bearer {self.server.token}":
             self._send(401, status_body(401, "Unauthorized", "Unauthorized"))
@@ -168,10 +172,31 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
+    def _bookmark(self, route: Route, rv: int) -> None:
+        """A BOOKMARK: an empty object of the watched kind carrying only the version the
+        watch cache has reached (``cacher.go``), however quiet this watch's selection."""
+        kind, _ = KINDS[(route.gv, route.plural)]
+        with self.server.cluster.cond:
+            self.server.cluster.bookmarks_sent += 1
+        meta = {"resourceVersion": str(rv)}
+        self._chunk(
+            {"type": "BOOKMARK", "object": {"kind": kind, "apiVersion": route.gv, "metadata": meta}}
+        )
+
     def _watch(self, route: Route, query: dict[str, str]) -> None:
         cluster = self.server.cluster
         timeout = float(query.get("timeoutSeconds") or 1800)
         deadline = time.monotonic() + timeout
+        # As the watch cache does (``cache_watcher.go`` ``nextBookmarkTime``): roughly every
+        # bookmark period, and 2 s before the deadline; only when the client asked.
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "1", "True")
+
+        def next_bookmark_after(now: float) -> float:
+            heartbeat = now + cluster.bookmark_every_s
+            before_deadline = deadline - 2.0
+            return before_deadline if now < before_deadline < heartbeat else heartbeat
+
+        next_bookmark = next_bookmark_after(time.monotonic())
         selector = query.get("labelSelector", "")
         ns = route.namespace if route.namespace else None
         rv_text = query.get("resourceVersion", "")
@@ -193,6 +218,9 @@ class Handler(BaseHTTPRequestHandler):
             while not self.server.closing and time.monotonic() < deadline:
                 if cluster.watch_epoch != epoch:
                     break
+                if bookmarks and time.monotonic() >= next_bookmark:
+                    self._bookmark(route, rv)
+                    next_bookmark = next_bookmark_after(time.monotonic())
                 with cluster.cond:
                     try:
                         changes, latest = cluster.changes_after(
@@ -201,10 +229,12 @@ class Handler(BaseHTTPRequestHandler):
                     except ApiError as e:
                         self._chunk({"type": "ERROR", "object": e.body})
                         break
+                    # Everything up to ``latest`` has been looked at for this watch: a
+                    # bookmark may carry it, never a version past an undelivered event.
+                    rv = latest
                     if not changes:
                         cluster.cond.wait(min(0.2, max(0.0, deadline - time.monotonic())))
                         continue
-                    rv = latest
                 for change in changes:
                     self._chunk({"type": change.type, "object": change.obj})
             self.wfile.write(b"0\r\n\r\n")

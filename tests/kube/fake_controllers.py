@@ -28,15 +28,20 @@ class Controllers:
             items = []
             for i in range(1, self.nodes + 1):
                 ready = up and i <= ready_count
+                name = f"fake-node-{i}"
                 items.append(
                     {
                         "apiVersion": "v1",
                         "kind": "Node",
-                        "metadata": {"name": f"fake-node-{i}", "uid": f"node-{i}"},
+                        "metadata": {"name": name, "uid": f"node-{i}"},
                         "status": {
+                            # As k3s's cloud provider reports them (``pkg/cloudprovider/
+                            # instances.go`` ``NodeAddresses``): InternalIP, ExternalIP, then
+                            # Hostname, which every kubelet reports and which is not an IP.
                             "addresses": [
                                 {"type": "InternalIP", "address": f"10.0.0.{10 + i}"},
                                 {"type": "ExternalIP", "address": f"203.0.113.{10 + i}"},
+                                {"type": "Hostname", "address": name},
                             ],
                             "conditions": [
                                 {"type": "Ready", "status": "True" if ready else "False"}

@@ -104,6 +104,8 @@ class FakeCluster(Controllers):
     namespace_delete_after: float = 0.3
     job_complete_after: float = 0.2
     stuck_namespaces: set[str] = field(default_factory=set)
+    bookmark_every_s: float = 60.0
+    """The watch cache's bookmark period (``cacher.go``: one minute)."""
     pod_waiting_reason: str = ""
     """Non-empty: pods never start and say why, as the kubelet does (``ImagePullBackOff``)."""
     objects: dict[tuple[str, str], dict[tuple[str, str], Obj]] = field(default_factory=dict)
@@ -118,6 +120,7 @@ class FakeCluster(Controllers):
         self.started = time.monotonic()
         self.closing = False
         self.watch_epoch = 0
+        self.bookmarks_sent = 0
         self._timers: dict[tuple[str, str, str, str], float] = {}
         for key in KINDS:
             self.objects.setdefault(key, {})
@@ -169,6 +172,9 @@ class FakeCluster(Controllers):
                         404, "NotFound", f'namespaces "{ns}" not found', name=ns, kind="namespaces"
                     )
                 if space["status"].get("phase") == "Terminating":
+                    # The NamespaceLifecycle admission plugin (apiserver
+                    # ``pkg/admission/plugin/namespace/lifecycle/admission.go``): Forbidden,
+                    # with a NamespaceTerminating cause, for as long as the namespace lasts.
                     raise ApiError(
                         403,
                         "Forbidden",
@@ -176,6 +182,13 @@ class FakeCluster(Controllers):
                         f"namespace {ns} because it is being terminated",
                         name=name,
                         kind=plural,
+                        causes=[
+                            {
+                                "reason": "NamespaceTerminating",
+                                "message": f"namespace {ns} is being terminated",
+                                "field": "metadata.namespace",
+                            }
+                        ],
                     )
             if (ns, name) in self._store(gv, plural):
                 dotted = f"{plural}.{group}" if group else plural

@@ -6,13 +6,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import pytest
 from kubernetes.client.exceptions import ApiException
 
 from engine.errors import StepError, TransientStepError
+from engine.events import StepFailed, StepRetrying
 from engine.kube.apply import KINDS, apply_object, delete_and_wait
-from engine.kube.client import ApiUnreachable, step_error
+from engine.kube.client import ApiUnreachable, CallLog, step_error
 from engine.kube.kubeconfig import connect
+from engine.kube.steps import kube_steps
+from engine.runner import Outcome, run_cloud
 
 from .conftest import Contexts, existing_demo
 from .fake_apiserver import FakeApiServer
@@ -78,9 +82,11 @@ async def test_409_body_is_a_real_status(
 
 
 @pytest.mark.anyio
-async def test_creating_in_a_terminating_namespace_is_transient(
+async def test_creating_in_a_terminating_namespace_is_one_line_and_not_retried(
     fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
 ) -> None:
+    """403 Forbidden with a NamespaceTerminating cause (the NamespaceLifecycle admission
+    plugin) lasts as long as the namespace does: the step stops at once and says why."""
     fake_api.cluster.stuck_namespaces.add("crossroom-t")
     ctx = contexts(existing_demo(kubeconfig))("alpha")
     api = await connect(ctx)
@@ -89,7 +95,36 @@ async def test_creating_in_a_terminating_namespace_is_transient(
     with pytest.raises(ApiException) as info:
         await apply_object(api, service(1))
     assert info.value.status == 403
-    assert step_error("apply", info.value).transient
+    error = step_error("apply service cockroachdb-public", info.value)
+    assert not error.transient
+    assert error.message.startswith(
+        "apply service cockroachdb-public: namespace crossroom-t is being deleted (HTTP 403)"
+    )
+
+
+@pytest.mark.anyio
+async def test_a_deploy_into_a_stuck_namespace_fails_once_without_retrying(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    ns = "crossroom-xr-20261127-051200-a1b2-alpha"
+    fake_api.cluster.stuck_namespaces.add(ns)
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=1000.0)
+    ctx = ctxs("alpha")
+    api = await connect(ctx)
+    await apply_object(api, {**NS, "metadata": {"name": ns}})
+    await api.call(api.core.delete_namespace, ns)
+    steps = kube_steps(demo, demo.clouds[0])
+    with anyio.fail_after(30):
+        outcome = await run_cloud(ctx, steps)
+    assert outcome is Outcome.FAILED
+    events = ctxs.events
+    assert not [e for e in events if isinstance(e, StepRetrying)]
+    failed = [e for e in events if isinstance(e, StepFailed)]
+    assert len(failed) == 1 and failed[0].step == "cockroach"
+    assert f"namespace {ns} is being deleted" in failed[0].error
+    creates = [p for m, p in fake_api.cluster.requests if m == "POST" and ns in p]
+    assert len(creates) == 1  # one refused create, then the step stopped
 
 
 @pytest.mark.anyio
@@ -228,3 +263,24 @@ async def test_reapplying_a_statefulset_patches_only_what_may_change(
             _content_type="application/merge-patch+json",
         )
     assert info.value.status == 422 and "Forbidden" in step_error("x", info.value).message
+
+
+def test_call_log_counts_failed_tries_and_tells_a_poll_only_when_its_answer_changes() -> None:
+    told: list[tuple[str, str]] = []
+    log = CallLog(lambda line, level: told.append((line, level)))
+    for _ in range(3):
+        log.request("GET", "/api/v1/nodes", "200 OK", 0.01, ok=True)
+    log.request("GET", "/api/v1/nodes", "503 ServiceUnavailable", 0.02, ok=False)
+    log.request("GET", "/api/v1/nodes", "200 OK", 0.01, ok=True)
+    log.request("DELETE", "/api/v1/namespaces/x/pods/p", "200 OK", 0.01, ok=True)
+    log.request("DELETE", "/api/v1/namespaces/x/pods/p", "200 OK", 0.01, ok=True)
+    assert told == [
+        ("GET /api/v1/nodes -> 200 OK (0.01s)", "info"),
+        (
+            "GET /api/v1/nodes -> 503 ServiceUnavailable (0.02s); 200 OK 2 more times before",
+            "warning",
+        ),
+        ("GET /api/v1/nodes -> 200 OK (0.01s) after 1 failed try", "info"),
+        ("DELETE /api/v1/namespaces/x/pods/p -> 200 OK (0.01s)", "info"),
+        ("DELETE /api/v1/namespaces/x/pods/p -> 200 OK (0.01s)", "info"),  # writes: always
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -182,6 +183,118 @@ async def test_watch_reconnects_after_a_dropped_stream_410_and_a_500(
         tg.cancel_scope.cancel()
     logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
     assert any("pod watch: HTTP 500" in line and "reconnecting" in line for line in logs)
+
+
+@pytest.mark.anyio
+async def test_a_watch_answered_410_as_an_http_status_lists_again_quietly(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    """The watch cache says 410 inside the stream; anything in front of it may say it as
+    the status of the watch request itself. Either way: list again, nothing to warn of."""
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    alpha = ctxs("alpha")
+    await run_plan(backend, alpha)
+    store = fake_api.cluster
+
+    def count(watch: bool) -> int:
+        return sum(
+            1
+            for _, p in store.requests
+            if p.split("?")[0].endswith("/pods") and ("watch=" in p) == watch
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, alpha)
+        await until(lambda: count(watch=True) == 1)
+        listed = count(watch=False)
+        fake_api.fault("GET", r"/pods$", status=410, times=1)
+        store.drop_watches()
+        await until(lambda: count(watch=False) == listed + 1 and count(watch=True) == 3)
+        tg.cancel_scope.cancel()
+    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+    assert not [line for line in logs if "reconnecting" in line]
+    assert any(line.startswith("WATCH ") and "410 Gone" in line for line in logs)
+
+
+@pytest.mark.anyio
+async def test_a_quiet_watch_keeps_up_by_bookmarks_and_resumes_without_listing_again(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    """While this cloud's pods are quiet the API moves on elsewhere and the watch cache
+    forgets old versions; bookmarks keep the watch's version current, so a dropped stream
+    resumes where it was instead of getting 410 Gone and listing everything again."""
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    alpha = ctxs("alpha")
+    await run_plan(backend, alpha)
+    store = fake_api.cluster
+    store.bookmark_every_s = 0.2
+
+    def watch_paths() -> list[str]:
+        return [p for _, p in store.requests if "watch=" in p]
+
+    def lists() -> int:
+        return sum(
+            1 for m, p in store.requests if p.split("?")[0].endswith("/pods") and "watch=" not in p
+        )
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, alpha)
+        await until(lambda: len(watch_paths()) == 1)
+        assert "allowWatchBookmarks=true" in watch_paths()[0]
+        listed = lists()
+        for i in range(5):  # changes this watch does not select
+            store.create("v1", "secrets", NS_ALPHA, {"metadata": {"name": f"other-{i}"}})
+        moved_to = store.rv
+        sent = store.bookmarks_sent
+        await until(lambda: store.bookmarks_sent >= sent + 2)
+        store.compact()
+        store.drop_watches()
+        await until(lambda: len(watch_paths()) == 2)
+        await anyio.sleep(0.5)
+        tg.cancel_scope.cancel()
+    assert f"resourceVersion={moved_to}" in watch_paths()[1]
+    assert lists() == listed  # no 410, no second list
+
+
+@pytest.mark.anyio
+async def test_the_pane_tells_every_call_and_every_wait_as_the_rehearsal_does(
+    fake_api: FakeApiServer, kubeconfig: Path, contexts: Callable[..., Contexts]
+) -> None:
+    """Method and path, the answer, the duration and the failed tries before it, once per
+    call (in the client wrapper); polls told when their answer changes; waits with k/n."""
+    demo = existing_demo(kubeconfig, clouds=("alpha",))
+    ctxs = contexts(demo, speed=10.0)
+    backend = ExistingKubernetesCloud(demo, demo.clouds[0])
+    fake_api.fault("GET", r"^/version", status=500, times=2)
+    fake_api.cluster.set_node_ready(2)
+    alpha = ctxs("alpha")
+
+    def logs() -> list[str]:
+        return [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_plan, backend, alpha)
+        await until(lambda: "nodes Ready 2/3" in logs())
+        fake_api.cluster.set_node_ready(3)
+    lines = logs()
+    version = [line for line in lines if line.startswith("GET /version/ -> ")]
+    # Two failures (the second, the same answer, is not told again), then the answer.
+    assert re.fullmatch(r"GET /version/ -> 500 InternalError \(\d+\.\d\ds\)", version[0])
+    assert re.fullmatch(r"GET /version/ -> 200 OK \(\d+\.\d\ds\) after 2 failed tries", version[1])
+    assert len(version) == 2
+    assert sum(line.startswith("GET /api/v1/nodes -> 200 OK") for line in lines) == 1
+    assert any(
+        re.fullmatch(r"POST /api/v1/namespaces -> 201 Created \(\d+\.\d\ds\)", x) for x in lines
+    )
+    sts = f"POST /apis/apps/v1/namespaces/{NS_ALPHA}/statefulsets -> 201 Created"
+    assert any(line.startswith(sts) for line in lines)
+    assert lines.index("nodes Ready 2/3") < lines.index("nodes Ready 3/3")
+    assert "pods Ready 3/3" in lines
+    assert lines.index("pods Ready 0/3") < lines.index("pods Ready 3/3")
 
 
 @pytest.mark.anyio

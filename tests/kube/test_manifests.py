@@ -112,3 +112,11 @@ def test_secure_nodeport_variant() -> None:
 def test_secret_data_is_base64() -> None:
     body = manifests.secret(EXISTING_SECURE, "cockroachdb-node", {"ca.crt": b"abc"})
     assert body["data"] == {"ca.crt": "YWJj"} and body["type"] == "Opaque"
+
+
+def test_cockroach_pods_ask_for_modest_resources_and_set_no_limit() -> None:
+    """Not BestEffort (first evicted under memory pressure), and small enough for the
+    show's 2-vCPU, 4 GB VMs: upstream's production 2 CPU / 8Gi would leave pods Pending."""
+    for spec in (K3S_INSECURE, EXISTING_SECURE):
+        container = manifests.statefulset(spec)["spec"]["template"]["spec"]["containers"][0]
+        assert container["resources"] == {"requests": {"cpu": "500m", "memory": "1Gi"}}

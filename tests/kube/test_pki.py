@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
 
-from engine.kube.crdb_certs import node_certs, root_client_certs, run_certs_dir
+from engine.kube.crdb_certs import node_certs, root_client_certs, run_certs_dir, split_addresses
 from engine.kube.pki import K3S_CA_NAMES, k3s_ca_set
 
 
@@ -172,3 +172,25 @@ def test_clouds_racing_for_the_run_ca_share_one(tmp_path: Path) -> None:
     ca = certs(made[0].ca_crt)[0]
     for m in made:
         certs(m.crt)[0].verify_directly_issued_by(ca)
+
+
+def test_node_addresses_as_a_kubelet_reports_them_split_into_ip_and_dns_sans(
+    tmp_path: Path,
+) -> None:
+    """A real Node lists InternalIP, ExternalIP and Hostname: the name must not reach
+    ``ipaddress`` (it raised ValueError and secure mode died on every real cloud)."""
+    cloud_dir = tmp_path / "runs" / "r1" / "clouds" / "alpha"
+    reported = ("10.0.0.11", "203.0.113.11", "xr-alpha-server-1", "fd00::b", "not a name!")
+    assert split_addresses(reported) == (
+        ("10.0.0.11", "203.0.113.11", "fd00::b"),
+        ("xr-alpha-server-1",),
+    )
+    leaf = certs(node_certs(cloud_dir, ("node",), reported).crt)[0]
+    san = ext(leaf, x509.SubjectAlternativeName)
+    assert set(san.get_values_for_type(x509.DNSName)) == {"node", "xr-alpha-server-1"}
+    assert {str(i) for i in san.get_values_for_type(x509.IPAddress)} == {
+        "127.0.0.1",
+        "10.0.0.11",
+        "203.0.113.11",
+        "fd00::b",
+    }
