@@ -99,6 +99,8 @@ class NodeState:
     probe_since_t: float = 0.0
     killed_t: float | None = None
     """Set by a kill, cleared by a revive: the screen shows it before the cluster reacts."""
+    killed_kind: str = ""
+    """The kind of the last fault aimed at this node (pod, node, server, cloud)."""
 
 
 @dataclass(frozen=True)
@@ -404,7 +406,7 @@ def _fold_kill(state: RoomState, e: ev.KillIssued) -> RoomState:
     for name in e.nodes:
         old = nodes.get(name)
         if old is not None:
-            nodes[name] = replace(old, killed_t=e.t)
+            nodes[name] = replace(old, killed_t=e.t, killed_kind=e.target_kind)
     record = KillRecord(target=e.target, target_kind=e.target_kind, at_t=e.t, nodes=e.nodes)
     return replace(state, nodes=MappingProxyType(nodes), kills=(*state.kills, record))
 

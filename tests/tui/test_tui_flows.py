@@ -171,16 +171,28 @@ async def test_destructive_keys_name_the_target_and_any_other_key_declines() -> 
         await until(pilot, lambda: bool(app.state.cloud_order), 5, "events")
         bar = app.screen.query_one(PromptBar)
         await pilot.press("4", "x")
-        assert "KILL ibm (all 3 nodes at once)?" in bar.question
+        assert "KILL ibm: kill cloud (stop every server, all 3 nodes at once)?" in bar.question
         await pilot.press("escape")
         assert not bar.question and room.calls == []
         await pilot.press("v")
-        assert "Kill which server of IBM?" in bar.question
+        assert "Stop which server of IBM?" in bar.question
         await pilot.press("3")
-        assert "KILL ibm/server-3" in bar.question
+        assert "KILL ibm/server-3: stop server (stop the VM and node-3 on it" in bar.question
         await pilot.press("y")
         await pilot.pause()
         assert room.calls == [("kill", "ibm/server-3")]
+        # Each fault is its own key, and the bar names the exact target and the fault.
+        await pilot.press("b", "2")
+        assert "KILL ibm/pod-2: restart pod (node" in bar.question
+        assert "the StatefulSet brings it back on the same node, same node ID" in bar.question
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("k", "1")
+        assert "KILL ibm/node-1: stop node (node" in bar.question
+        assert "cordon its Kubernetes node and delete its pod" in bar.question
+        await pilot.press("y")
+        await pilot.pause()
+        assert room.calls[1:] == [("kill", "ibm/pod-2"), ("kill", "ibm/node-1")]
 
 
 async def test_retry_and_cancel_reach_the_focused_cloud() -> None:
