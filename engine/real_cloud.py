@@ -92,16 +92,29 @@ class KubernetesCloud:
         await self.base.delete(record, ctx)
 
     async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
-        """A node is its pod; a server is the VM (OpenStack); a cloud is all its servers,
-        or all its pods when Kubernetes was not ours to boot."""
+        """A pod restart and a node stop go through Kubernetes (node N is the pod on server
+        N, ``engine.kube.identity``); a server or the whole cloud is stopped through
+        OpenStack, or through Kubernetes when the cluster was not ours to boot."""
         from engine import kube
 
-        if target.kind == "node" and target.index is not None and not self._existing:
-            await kube.kill_pod(ctx, target.index)
-            return (f"{self.cloud.name}/node-{target.index}",)
+        if self._existing:
+            return await self.base.kill(target, ctx)
+        if target.kind == "pod" and target.index is not None:
+            return await kube.restart_pod(ctx, target.index)
+        if target.kind == "node" and target.index is not None:
+            return await kube.stop_node(ctx, target.index)
         return await self.base.kill(target, ctx)
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
+        from engine import kube
+
+        if self._existing:
+            return await self.base.revive(target, ctx)
+        if target.kind == "pod" and target.index is not None:
+            ctx.log(f"{target}: a restarted pod comes back by itself; nothing to revive")
+            return (f"{self.cloud.name}/node-{target.index}",)
+        if target.kind == "node" and target.index is not None:
+            return await kube.start_node(ctx, target.index)
         return await self.base.revive(target, ctx)
 
     async def watch(self, ctx: StepContext) -> None:

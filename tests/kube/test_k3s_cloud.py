@@ -15,7 +15,7 @@ from cryptography import x509
 from engine.config.model import CloudConfig, ClusterConfig, DemoConfig, KubernetesConfig
 from engine.errors import StepError
 from engine.events import PodObserved, StepProgress, encode
-from engine.kube import delete_kube_resource, kill_pod, kube_steps, watch_pods
+from engine.kube import delete_kube_resource, kube_steps, stop_node, watch_pods
 from engine.kube.pki import Issued, k3s_ca_set, load_key
 from engine.kube.pki import issue_leaf as issue
 from engine.kube.topology import SEEDS_META
@@ -50,7 +50,9 @@ async def k3s(
     tls = TLSFiles(
         serving.bundle_pem, serving.key_pem, k3s_ca_set(cloud_dir).files["client-ca.crt"]
     )
-    server = FakeApiServer(cluster=FakeCluster(nodes=3, pod_ready_after=0.1), token=None, tls=tls)
+    hosts = [f"xr-20261127-051200-a1b2-vexx-server-{i}" for i in (1, 2, 3)]  # k3s: hostnames
+    cluster = FakeCluster(nodes=3, pod_ready_after=0.1, node_names=hosts)
+    server = FakeApiServer(cluster=cluster, token=None, tls=tls)
     server.start()
     ctxs("vexx", floating_ips=["127.0.0.1", "127.0.0.2", "127.0.0.3"], k3s_api_port=server.port)
     try:
@@ -205,14 +207,10 @@ async def test_after_a_restart_the_api_is_found_from_the_floating_ip_record(
     ctx.step = "floating_ips"
     ctx.record("floating_ip", "fip-2", "127.0.0.2", index="2", address="127.0.0.2")
     ctx.record("floating_ip", "fip-1", "127.0.0.1", index="1", address="127.0.0.1")
-    await kill_pod(ctx, 2)
-    deletes = [p for m, p in server.cluster.requests if m == "DELETE"]
-    assert deletes == [
-        "/api/v1/namespaces/crossroom-xr-20261127-051200-a1b2-vexx/pods/cockroachdb-1"
-        "?gracePeriodSeconds=0"
-    ]
-    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
-    assert "pod cockroachdb-1 was already gone" in logs
+    await stop_node(ctx, 2)  # no pods yet: it cordons server 2's Kubernetes node
+    patches = [p for m, p in server.cluster.requests if m == "PATCH"]
+    assert patches == ["/api/v1/nodes/xr-20261127-051200-a1b2-vexx-server-2"]
+    assert server.cluster.unschedulable == {"xr-20261127-051200-a1b2-vexx-server-2"}
 
 
 @pytest.mark.anyio
