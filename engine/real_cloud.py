@@ -20,19 +20,36 @@ from engine.targets import Target
 
 
 class AddressBook(Protocol):
-    """Where the cluster monitor learns SQL addresses found during the plan."""
+    """Where the cluster monitor learns SQL addresses and node identities of the plan."""
 
     def add_sql_addresses(self, addresses: Sequence[str]) -> list[str]: ...
 
+    def identify_nodes(self, cloud: str, hosts: dict[str, int]) -> None: ...
+
+
+def _host(address: str) -> str:
+    host = address.rpartition(":")[0] if address.count(":") == 1 else address
+    return host.strip("[]")
+
 
 def _after(step: Step, book: AddressBook | None) -> Step:
-    """The cockroach step, then hand its nodes' SQL addresses to the monitor."""
+    """The cockroach step, with the monitor told who is who and where to connect.
+
+    Before: a k3s node advertises its server's floating IP, so floating IP N is node N
+    (known before any node can join). After: an existing cluster's nodes advertise their
+    host IPs, one per node in ordinal order (``sql_addresses``)."""
     inner = step.run
 
     async def run(ctx: StepContext) -> None:
+        fips = [str(ip) for ip in ctx.facts.get("floating_ips") or ()]
+        if book is not None and fips:
+            book.identify_nodes(ctx.cloud.name, {ip: i for i, ip in enumerate(fips, 1)})
         await inner(ctx)
         addresses = list(ctx.facts.get("sql_addresses") or ())
         if book is not None and addresses:
+            if not fips:
+                hosts = {_host(a): i for i, a in enumerate(addresses, 1)}
+                book.identify_nodes(ctx.cloud.name, hosts)
             bad = book.add_sql_addresses(addresses)
             ctx.log(f"monitor told of {len(addresses) - len(bad)} SQL address(es)")
 
