@@ -103,6 +103,8 @@ class KubernetesCloud:
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
         from engine import kube
 
+        if await kube.undo_cordon(record, ctx):
+            return
         if kube.is_kube_record(record):
             await kube.delete_kube_resource(record, ctx)
             return

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.kube.cloud import ExistingKubernetesCloud
     from engine.kube.kubeconfig import ensure_k3s_ca_set, is_existing
-    from engine.kube.pods import node_indexes, restart_pod, start_node, stop_node, watch_pods
+    from engine.kube.pods import (
+        node_indexes,
+        restart_pod,
+        start_node,
+        stop_node,
+        undo_cordon,
+        watch_pods,
+    )
     from engine.kube.steps import kube_steps
     from engine.kube.teardown import delete_kube_resource, is_kube_record
     from engine.kube.userdata import render_user_data
@@ -31,6 +38,7 @@ _HOMES = {
     "restart_pod": "engine.kube.pods",
     "start_node": "engine.kube.pods",
     "stop_node": "engine.kube.pods",
+    "undo_cordon": "engine.kube.pods",
     "watch_pods": "engine.kube.pods",
     "kube_steps": "engine.kube.steps",
     "delete_kube_resource": "engine.kube.teardown",
@@ -50,6 +58,7 @@ __all__ = [
     "restart_pod",
     "start_node",
     "stop_node",
+    "undo_cordon",
     "watch_pods",
 ]
 

@@ -13,12 +13,19 @@ from collections.abc import Sequence
 from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import PermanentStepError
 from engine.kube.kubeconfig import disconnect
-from engine.kube.pods import CORDONED_FACT, node_indexes, restart_pod, start_node, stop_node
+from engine.kube.pods import (
+    cordons,
+    node_indexes,
+    restart_pod,
+    start_node,
+    stop_node,
+    undo_cordon,
+)
 from engine.kube.steps import kube_steps
 from engine.kube.teardown import delete_kube_resource
 from engine.ledger import LedgerRecord
 from engine.plan import STEPS, Step, StepContext, StepFn
-from engine.targets import Target, node_name
+from engine.targets import Target, node_index, node_name
 
 
 async def _nothing(ctx: StepContext) -> None:
@@ -54,7 +61,9 @@ class ExistingKubernetesCloud:
         return [*skipped, *kube]
 
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
-        if not await delete_kube_resource(record, self._seen(ctx)):
+        if await undo_cordon(record, self._seen(ctx)):
+            return
+        if not await delete_kube_resource(record, ctx):
             raise PermanentStepError(
                 f"{record.resource_type} {record.resource_id}: not a Kubernetes object"
             )
@@ -84,8 +93,10 @@ class ExistingKubernetesCloud:
             return await start_node(ctx, target.index)
         if target.kind == "cloud":
             hit: list[str] = []
-            for index in sorted(ctx.facts.get(CORDONED_FACT) or {}):
-                hit.extend(await start_node(ctx, index))
+            for node in sorted(cordons(ctx)):
+                index = node_index(node)
+                if index is not None:
+                    hit.extend(await start_node(ctx, index))
             return tuple(hit)
         raise PermanentStepError(f"{target}: this cloud runs on an existing cluster, no servers")
 

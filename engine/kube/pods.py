@@ -23,10 +23,17 @@ from engine.errors import StepError
 from engine.events import PodObserved
 from engine.kube import names
 from engine.kube.apply import MERGE_PATCH
-from engine.kube.client import CONNECT_TIMEOUT_S, KUBE_ERRORS, KubeApi, step_error
+from engine.kube.client import (
+    CONNECT_TIMEOUT_S,
+    KUBE_ERRORS,
+    ApiUnreachable,
+    KubeApi,
+    step_error,
+)
 from engine.kube.identity import PodIdentity, identity_of, pod_of
-from engine.kube.kubeconfig import connect
+from engine.kube.kubeconfig import connect, is_existing
 from engine.kube.topology import namespace_of
+from engine.ledger import LedgerRecord
 from engine.plan import StepContext
 from engine.targets import node_name
 
@@ -37,8 +44,9 @@ WATCH_S = 30
 LIST_READ_S = 5.0
 MIN_STREAM_S = 1.0
 WATCH_ERRORS: tuple[type[BaseException], ...] = (StepError, *KUBE_ERRORS)
-CORDONED_FACT = "cordoned"
-"""``ctx.facts`` key: node index -> the Kubernetes node this run cordoned for it."""
+CORDON_RECORD = "k8s_cordon"
+"""Ledger type of a cordon this run made (id: the Kubernetes node): teardown uncordons it,
+so a crash mid-show never leaves a shared cluster's node unschedulable."""
 
 
 def pod_observed(
@@ -277,9 +285,13 @@ async def restart_pod(ctx: StepContext, index: int) -> tuple[str, ...]:
     return (node,)
 
 
-def _cordoned(ctx: StepContext) -> dict[int, str]:
-    found: dict[int, str] = ctx.facts.setdefault(CORDONED_FACT, {})
-    return found
+def cordons(ctx: StepContext) -> dict[str, LedgerRecord]:
+    """This cloud's cordons still in force, by the node (``cloud/node-N``) they stop."""
+    return {
+        r.get("node"): r
+        for r in ctx.ledger.live(ctx.cloud.name)
+        if r.resource_type == CORDON_RECORD
+    }
 
 
 async def stop_node(ctx: StepContext, index: int) -> tuple[str, ...]:
@@ -293,8 +305,9 @@ async def stop_node(ctx: StepContext, index: int) -> tuple[str, ...]:
     host = identity.host(index) or str(((pod or {}).get("spec") or {}).get("nodeName") or "")
     if not host:
         raise StepError(f"{what}: no Kubernetes node found for it")
+    if node not in cordons(ctx):
+        ctx.record(CORDON_RECORD, host, host, node=node)
     await _cordon(ctx, api, host, True, what)
-    _cordoned(ctx)[index] = host
     if pod is not None:
         await _delete_pod(ctx, api, str(pod["metadata"]["name"]), what, 0)
     return (node,)
@@ -303,14 +316,29 @@ async def stop_node(ctx: StepContext, index: int) -> tuple[str, ...]:
 async def start_node(ctx: StepContext, index: int) -> tuple[str, ...]:
     """Revive a stopped node: uncordon its Kubernetes node; the Pending pod is scheduled."""
     node = node_name(ctx.cloud.name, index)
-    host = _cordoned(ctx).get(index) or identity_of(ctx).host(index)
-    if host is None:
-        ctx.log(f"revive {node}: it was not stopped here; nothing to uncordon")
+    record = cordons(ctx).get(node)
+    if record is None:
+        ctx.log(f"revive {node}: this run has not stopped it; nothing to uncordon")
         return (node,)
     api = await connect(ctx)
-    await _cordon(ctx, api, host, False, f"revive {node}")
-    _cordoned(ctx).pop(index, None)
+    await _cordon(ctx, api, record.resource_id, False, f"revive {node}")
+    ctx.forget(record)
     return (node,)
+
+
+async def undo_cordon(record: LedgerRecord, ctx: StepContext) -> bool:
+    """Teardown of a cordon record: uncordon. False for any other record. On a k3s cluster
+    of this run an unreachable API lets it go (the node goes with its server)."""
+    if record.resource_type != CORDON_RECORD:
+        return False
+    try:
+        api = await connect(ctx)
+        await _cordon(ctx, api, record.resource_id, False, f"teardown of {record.get('node')}")
+    except ApiUnreachable:
+        if is_existing(ctx.cloud):
+            raise
+        ctx.log(f"uncordon {record.resource_id}: k3s API unreachable; it goes with its server")
+    return True
 
 
 async def node_indexes(ctx: StepContext) -> list[int]:

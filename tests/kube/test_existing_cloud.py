@@ -154,6 +154,13 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
         for n in (1, 2, 3):
             await until(lambda n=n: pod_events(ctxs, f"beta/node-{n}")[-1].ready)
 
+        # A stop left in force is in the ledger, so teardown (even after a crash) uncordons.
+        await clouds["alpha"].kill(Target("alpha", "node", 1), alpha)
+        cordon = [r for r in ctxs.ledger.live(cloud="alpha") if r.resource_type == "k8s_cordon"]
+        assert [(r.resource_id, r.get("node")) for r in cordon] == [
+            (store.node_name(hosts[0]), "alpha/node-1")
+        ]
+
         # Cancelling the watchers is prompt even with a stream open.
         started = time.monotonic()
         tg.cancel_scope.cancel()
@@ -167,6 +174,7 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
             ctx.forget(record)
         await backend.aclose()
     assert ctxs.ledger.live() == []
+    assert not store.unschedulable
     assert store.list("v1", "namespaces", None, "")["items"] == []
     assert store.list("v1", "pods", None, "")["items"] == []
 
