@@ -15,10 +15,11 @@ reproducible. Sources of the timings (see also ``docs/kubernetes.md``, "Kills"):
   unschedulable") until uncordoned; then the scheduler binds it at once (node updates
   move unschedulable pods back to the active queue).
 - A stopped VM: nothing tells Kubernetes; the node stays Ready and its pods "Running"
-  until ``node-monitor-grace-period`` (40 s, kube-controller-manager, up to 1.31) passes
-  without a kubelet heartbeat, then the node is NotReady and its pods are not ready. A
-  StatefulSet pod on it is never replaced (kubernetes/kubernetes#54368). Server 1 runs
-  the k3s server: stopping it takes the cloud's Kubernetes API away.
+  until ``node-monitor-grace-period`` (kube-controller-manager: 50 s since Kubernetes
+  1.32, kubernetes/kubernetes#126287; 40 s before) passes without a kubelet heartbeat;
+  then the node is NotReady and its pods are not ready. A StatefulSet pod on it is never
+  replaced (kubernetes/kubernetes#54368). Server 1 runs the k3s server: stopping it
+  takes the cloud's Kubernetes API away.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ RESCHEDULE_S = (1.0, 3.0)
 """Uncordon to container started: the scheduler retries the Pending pod, kubelet starts it."""
 SHUTDOWN_S = (2.0, 6.0)
 """``openstack server stop`` to the guest being off (ACPI power-down)."""
-NODE_MONITOR_GRACE_S = 40.0
-"""kube-controller-manager ``--node-monitor-grace-period`` default (1.32 raised it to 50 s)."""
+NODE_MONITOR_GRACE_S = 50.0
+"""kube-controller-manager ``--node-monitor-grace-period`` default since 1.32 (what a k3s
+installed today runs); 40 s before."""
 BOOT_S = (25.0, 60.0)
 """``openstack server start`` to k3s and the kubelet running again."""
 
