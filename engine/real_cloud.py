@@ -13,10 +13,15 @@ from typing import Protocol
 
 from engine.backend import CloudBackend
 from engine.config.model import CloudConfig, DemoConfig
+from engine.errors import StepError
+from engine.events import CloudApiObserved
 from engine.join import join_step
 from engine.ledger import LedgerRecord
 from engine.plan import Step, StepContext
 from engine.targets import Target
+
+API_BACK_WAIT_S = 600.0
+"""How long a revive of server 1 waits for the k3s API to answer again (boot + k3s)."""
 
 
 class AddressBook(Protocol):
@@ -122,7 +127,10 @@ class KubernetesCloud:
             return await kube.restart_pod(ctx, target.index)
         if target.kind == "node" and target.index is not None:
             return await kube.stop_node(ctx, target.index)
-        return await self.base.kill(target, ctx)
+        hit = await self.base.kill(target, ctx)
+        if target.index in (None, 1):  # server 1 runs the k3s server: the API is gone
+            ctx.emit(CloudApiObserved(cloud=self.cloud.name, reachable=False, detail=str(target)))
+        return hit
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
         from engine import kube
@@ -134,7 +142,29 @@ class KubernetesCloud:
             return (f"{self.cloud.name}/node-{target.index}",)
         if target.kind == "node" and target.index is not None:
             return await kube.start_node(ctx, target.index)
-        return await self.base.revive(target, ctx)
+        hit = await self.base.revive(target, ctx)
+        if target.index in (None, 1):
+            await self._api_back(ctx)
+        return hit
+
+    async def _api_back(self, ctx: StepContext) -> None:
+        """Wait (bounded) for the k3s API after server 1 starts, then say it answers."""
+        from engine.kube.client import KUBE_ERRORS
+        from engine.kube.kubeconfig import connect
+
+        errors: tuple[type[BaseException], ...] = (StepError, *KUBE_ERRORS)
+        deadline = ctx.clock.now() + API_BACK_WAIT_S
+        ctx.log("waiting for the Kubernetes API to answer after server 1 starts")
+        while ctx.clock.now() < deadline:
+            try:
+                api = await connect(ctx)
+                await api.call(api.version.get_code, read_s=5.0)
+            except errors:
+                await ctx.clock.sleep(5.0)
+                continue
+            ctx.emit(CloudApiObserved(cloud=self.cloud.name, reachable=True, detail="answers"))
+            return
+        ctx.log("the Kubernetes API did not answer within 10 minutes of the start", level="warning")
 
     async def watch(self, ctx: StepContext) -> None:
         """Pods of this cloud, for the panes and the node grid, until cancelled."""

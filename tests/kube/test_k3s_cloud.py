@@ -24,6 +24,7 @@ from engine.config.model import (
 )
 from engine.errors import StepError
 from engine.events import (
+    CloudApiObserved,
     CloudInfo,
     Event,
     KillIssued,
@@ -38,9 +39,10 @@ from engine.kube.pki import Issued, k3s_ca_set, load_key
 from engine.kube.pki import issue_leaf as issue
 from engine.kube.topology import SEEDS_META
 from engine.ledger import LedgerRecord
-from engine.real_cloud import _after
+from engine.real_cloud import KubernetesCloud, _after
 from engine.report import build_report
 from engine.state import fold
+from engine.targets import Target
 
 from .conftest import Contexts, until
 from .fake_apiserver import FakeApiServer, TLSFiles
@@ -356,3 +358,44 @@ async def test_node_n_is_the_pod_on_server_n_for_kills_grid_monitor_and_report(
     assert state.nodes["vexx/node-2"].node_id == 9
     assert build_report(state, 0.0)["kills"][0]["nodes"] == ["vexx/node-2"]
     assert build_report(state, 0.0)["kills"][0]["suspect_after_s"] == 6.0
+
+
+class _Servers:
+    """The OpenStack side of a ``KubernetesCloud``, as far as kills go: servers stop, start."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    async def kill(self, target: Target, ctx: object) -> tuple[str, ...]:
+        self.calls.append(("stop", str(target)))
+        return (f"{target.cloud}/node-{target.index or 1}",)
+
+    async def revive(self, target: Target, ctx: object) -> tuple[str, ...]:
+        self.calls.append(("start", str(target)))
+        return (f"{target.cloud}/node-{target.index or 1}",)
+
+
+@pytest.mark.anyio
+async def test_stopping_server_1_says_the_api_is_gone_and_starting_it_waits_for_the_api(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    ctxs, server = k3s
+    ctx = ctxs("vexx")
+    cloud = KubernetesCloud(ctxs.demo, ctx.cloud, None)
+    servers = _Servers()
+    cloud.base = servers  # type: ignore[assignment]
+    await cloud.kill(Target("vexx", "server", 2), ctx)
+    assert ctxs.of(CloudApiObserved) == []  # an agent's server: the API stays
+    await cloud.kill(Target("vexx", "server", 1), ctx)
+    (gone,) = ctxs.of(CloudApiObserved)
+    assert not gone.reachable
+    await cloud.revive(Target("vexx", "server", 1), ctx)  # the API answers: it says so
+    assert [e.reachable for e in ctxs.of(CloudApiObserved)] == [False, True]
+    assert any(p.startswith("/version") for _, p in server.cluster.requests)
+    # Pod faults go through Kubernetes, never to the servers.
+    await cloud.revive(Target("vexx", "pod", 2), ctx)
+    assert servers.calls == [
+        ("stop", "vexx/server-2"),
+        ("stop", "vexx/server-1"),
+        ("start", "vexx/server-1"),
+    ]
