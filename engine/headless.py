@@ -55,8 +55,9 @@ class HeadlessPrinter:
         elif isinstance(e, ev.ReviveIssued):
             self._line(e.t, "chaos", f"REVIVE {e.target}")
         elif isinstance(e, ev.CloudApiObserved):
-            word = "answers again" if e.reachable else "UNREACHABLE: pods shown as last seen"
-            self._line(e.t, e.cloud, f"Kubernetes API {word} {e.detail}".rstrip())
+            why = f" ({e.detail})" if e.detail else ""
+            word = "answers again" if e.reachable else f"UNREACHABLE{why}: pods as last seen"
+            self._line(e.t, e.cloud, f"Kubernetes API {word}")
         elif isinstance(e, ev.KillFailed):
             self._line(e.t, "chaos", f"kill of {e.target} failed: {e.error}")
         elif isinstance(e, ev.NodeObserved):

@@ -50,7 +50,7 @@ class SimCloud:
         self.books = books
         self.cluster = cluster
         self.profile: LatencyProfile = profile_for(cloud)
-        self.faults = SimFaults(cloud.name, cloud.servers, cluster)
+        self.faults = SimFaults(cloud.name, cluster)
 
     # --- plan ------------------------------------------------------------------------------
 

@@ -57,7 +57,6 @@ class SimFaults:
     """
 
     cloud: str
-    servers: int
     cluster: SimCluster
     stopped: set[int] = field(default_factory=set)
     cordoned: set[int] = field(default_factory=set)
