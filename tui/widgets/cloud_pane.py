@@ -176,7 +176,11 @@ class CloudPane(RoomLines):
         lines: list[Line] = []
         if cloud.api_stale_since_t is not None:
             stale = age(view.now - cloud.api_stale_since_t)
-            text = f"⚠ API unreachable {stale}: pods as last seen"
+            text = (
+                f"⚠ no k8s API {stale}: stale"
+                if width < 40
+                else (f"⚠ Kubernetes API unreachable {stale}: pods as last seen")
+            )
             lines.append(((fit(text, width), "bold $node-suspect"),))
         elif cloud.status == "joined":
             lines.append(((f"✔ joined in {duration(cloud.time_to_join_s)}", "bold $step-done"),))
