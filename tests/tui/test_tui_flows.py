@@ -17,6 +17,7 @@ from scenes import mid_show
 from textual import events
 from textual.pilot import Pilot
 
+from engine import events as ev
 from tui.app import RoomApp
 from tui.widgets.cloud_pane import CloudPane
 from tui.widgets.leaderboard import Leaderboard
@@ -210,3 +211,20 @@ async def test_retry_and_cancel_reach_the_focused_cloud() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert ("cancel", "netapp") in room.calls
+
+
+async def test_a_restarting_pod_and_a_cloud_without_its_api_say_so() -> None:
+    events_ = [
+        *mid_show(),
+        ev.KillIssued(t=131.0, target="ibm/pod-2", target_kind="pod", nodes=("ibm/node-2",)),
+        ev.CloudApiObserved(t=131.0, cloud="ibm", reachable=False, detail="ibm/server-1"),
+    ]
+    app = frozen_app(ScriptedRoom(events_))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: "ibm" in app.state.clouds, 5, "events")
+        await until(pilot, lambda: app.state.clouds["ibm"].api_stale_since_t is not None, 5, "api")
+        app.refresh_view(slow=True, timers=True)
+        await pilot.pause()
+        text = text_of(pane(app, "ibm"))
+        assert "restarting" in text  # a pod restart, not a stopped node
+        assert "stale" in text  # what the pane shows of ibm's pods is its last word
