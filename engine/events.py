@@ -332,7 +332,7 @@ class KillIssued(Event):
 
     kind: ClassVar[str] = "kill_issued"
     target: str
-    target_kind: str  # node | server | cloud
+    target_kind: str  # pod | node | server | cloud (engine.targets.TargetKind)
     nodes: tuple[str, ...] = ()
 
 
@@ -351,6 +351,18 @@ class ReviveIssued(Event):
     target: str
     target_kind: str
     nodes: tuple[str, ...] = ()
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class CloudApiObserved(Event):
+    """Whether a cloud's Kubernetes API answers: while it does not (its server 1 or the
+    whole cloud stopped), what the screen shows of that cloud's pods is stale."""
+
+    kind: ClassVar[str] = "cloud_api_observed"
+    cloud: str
+    reachable: bool
+    detail: str = ""
 
 
 # --- encoding --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TextIO
 from engine import events as ev
 from engine.plan import STEP_SHORT
 from engine.state import CloudState, RoomState
+from engine.targets import KIND_TITLES
 
 
 def _fmt(s: float | None) -> str:
@@ -49,9 +50,14 @@ class HeadlessPrinter:
         elif isinstance(e, ev.CloudCancelled):
             self._line(e.t, e.cloud, f"cancelled during {e.step}")
         elif isinstance(e, ev.KillIssued):
-            self._line(e.t, "chaos", f"KILL {e.target} ({e.target_kind}): {', '.join(e.nodes)}")
+            what = KIND_TITLES.get(e.target_kind, e.target_kind)
+            self._line(e.t, "chaos", f"KILL {e.target} ({what}): {', '.join(e.nodes)}")
         elif isinstance(e, ev.ReviveIssued):
             self._line(e.t, "chaos", f"REVIVE {e.target}")
+        elif isinstance(e, ev.CloudApiObserved):
+            why = f" ({e.detail})" if e.detail else ""
+            word = "answers again" if e.reachable else f"UNREACHABLE{why}: pods as last seen"
+            self._line(e.t, e.cloud, f"Kubernetes API {word}")
         elif isinstance(e, ev.KillFailed):
             self._line(e.t, "chaos", f"kill of {e.target} failed: {e.error}")
         elif isinstance(e, ev.NodeObserved):
@@ -116,9 +122,13 @@ def join_table(state: RoomState) -> str:
 
 
 def kill_table(state: RoomState) -> str:
+    """Per kill: its kind and how long after it each reaction was seen ("-" never)."""
     if not state.kills:
         return ""
-    head = f"{'kill':<24} {'at':>8} {'probe down':>11} {'suspect':>9} {'dead':>9} {'healed':>9}"
+    head = (
+        f"{'kill':<24} {'kind':<7} {'at':>8} {'probe down':>11} {'suspect':>9} {'dead':>9} "
+        f"{'back':>9} {'healed':>9}"
+    )
     rows = [head, "-" * len(head)]
     for k in state.kills:
 
@@ -126,7 +136,8 @@ def kill_table(state: RoomState) -> str:
             return "-" if t is None else f"+{t - at:.1f}s"
 
         rows.append(
-            f"{k.target:<24} {k.at_t:>7.1f}s {after(k.probe_down_t):>11} "
-            f"{after(k.suspect_t):>9} {after(k.dead_t):>9} {after(k.healed_t):>9}"
+            f"{k.target:<24} {k.target_kind:<7} {k.at_t:>7.1f}s {after(k.probe_down_t):>11} "
+            f"{after(k.suspect_t):>9} {after(k.dead_t):>9} {after(k.back_t):>9} "
+            f"{after(k.healed_t):>9}"
         )
     return "\n".join(rows) + "\n"

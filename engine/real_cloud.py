@@ -13,26 +13,48 @@ from typing import Protocol
 
 from engine.backend import CloudBackend
 from engine.config.model import CloudConfig, DemoConfig
+from engine.errors import StepError
+from engine.events import CloudApiObserved
 from engine.join import join_step
 from engine.ledger import LedgerRecord
 from engine.plan import Step, StepContext
 from engine.targets import Target
 
+API_BACK_WAIT_S = 600.0
+"""How long a revive of server 1 waits for the k3s API to answer again (boot + k3s)."""
+
 
 class AddressBook(Protocol):
-    """Where the cluster monitor learns SQL addresses found during the plan."""
+    """Where the cluster monitor learns SQL addresses and node identities of the plan."""
 
     def add_sql_addresses(self, addresses: Sequence[str]) -> list[str]: ...
 
+    def identify_nodes(self, cloud: str, hosts: dict[str, int]) -> None: ...
+
+
+def _host(address: str) -> str:
+    host = address.rpartition(":")[0] if address.count(":") == 1 else address
+    return host.strip("[]")
+
 
 def _after(step: Step, book: AddressBook | None) -> Step:
-    """The cockroach step, then hand its nodes' SQL addresses to the monitor."""
+    """The cockroach step, with the monitor told who is who and where to connect.
+
+    Before: a k3s node advertises its server's floating IP, so floating IP N is node N
+    (known before any node can join). After: an existing cluster's nodes advertise their
+    host IPs, one per node in ordinal order (``sql_addresses``)."""
     inner = step.run
 
     async def run(ctx: StepContext) -> None:
+        fips = [str(ip) for ip in ctx.facts.get("floating_ips") or ()]
+        if book is not None and fips:
+            book.identify_nodes(ctx.cloud.name, {ip: i for i, ip in enumerate(fips, 1)})
         await inner(ctx)
         addresses = list(ctx.facts.get("sql_addresses") or ())
         if book is not None and addresses:
+            if not fips:
+                hosts = {_host(a): i for i, a in enumerate(addresses, 1)}
+                book.identify_nodes(ctx.cloud.name, hosts)
             bad = book.add_sql_addresses(addresses)
             ctx.log(f"monitor told of {len(addresses) - len(bad)} SQL address(es)")
 
@@ -86,23 +108,63 @@ class KubernetesCloud:
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
         from engine import kube
 
+        if await kube.undo_cordon(record, ctx):
+            return
         if kube.is_kube_record(record):
             await kube.delete_kube_resource(record, ctx)
             return
         await self.base.delete(record, ctx)
 
     async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
-        """A node is its pod; a server is the VM (OpenStack); a cloud is all its servers,
-        or all its pods when Kubernetes was not ours to boot."""
+        """A pod restart and a node stop go through Kubernetes (node N is the pod on server
+        N, ``engine.kube.identity``); a server or the whole cloud is stopped through
+        OpenStack, or through Kubernetes when the cluster was not ours to boot."""
         from engine import kube
 
-        if target.kind == "node" and target.index is not None and not self._existing:
-            await kube.kill_pod(ctx, target.index)
-            return (f"{self.cloud.name}/node-{target.index}",)
-        return await self.base.kill(target, ctx)
+        if self._existing:
+            return await self.base.kill(target, ctx)
+        if target.kind == "pod" and target.index is not None:
+            return await kube.restart_pod(ctx, target.index)
+        if target.kind == "node" and target.index is not None:
+            return await kube.stop_node(ctx, target.index)
+        hit = await self.base.kill(target, ctx)
+        if target.index in (None, 1):  # server 1 runs the k3s server: the API is gone
+            ctx.emit(CloudApiObserved(cloud=self.cloud.name, reachable=False, detail=str(target)))
+        return hit
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
-        return await self.base.revive(target, ctx)
+        from engine import kube
+
+        if self._existing:
+            return await self.base.revive(target, ctx)
+        if target.kind == "pod" and target.index is not None:
+            ctx.log(f"{target}: a restarted pod comes back by itself; nothing to revive")
+            return (f"{self.cloud.name}/node-{target.index}",)
+        if target.kind == "node" and target.index is not None:
+            return await kube.start_node(ctx, target.index)
+        hit = await self.base.revive(target, ctx)
+        if target.index in (None, 1):
+            await self._api_back(ctx)
+        return hit
+
+    async def _api_back(self, ctx: StepContext) -> None:
+        """Wait (bounded) for the k3s API after server 1 starts, then say it answers."""
+        from engine.kube.client import KUBE_ERRORS
+        from engine.kube.kubeconfig import connect
+
+        errors: tuple[type[BaseException], ...] = (StepError, *KUBE_ERRORS)
+        deadline = ctx.clock.now() + API_BACK_WAIT_S
+        ctx.log("waiting for the Kubernetes API to answer after server 1 starts")
+        while ctx.clock.now() < deadline:
+            try:
+                api = await connect(ctx)
+                await api.call(api.version.get_code, read_s=5.0)
+            except errors:
+                await ctx.clock.sleep(5.0)
+                continue
+            ctx.emit(CloudApiObserved(cloud=self.cloud.name, reachable=True, detail="answers"))
+            return
+        ctx.log("the Kubernetes API did not answer within 10 minutes of the start", level="warning")
 
     async def watch(self, ctx: StepContext) -> None:
         """Pods of this cloud, for the panes and the node grid, until cancelled."""

@@ -26,6 +26,7 @@ def kill_row(k: KillRecord) -> dict[str, Any]:
         "probe_down_after_s": _after(k.probe_down_t, k.at_t),
         "suspect_after_s": _after(k.suspect_t, k.at_t),
         "dead_after_s": _after(k.dead_t, k.at_t),
+        "back_after_s": _after(k.back_t, k.at_t),
         "healed_after_s": _after(k.healed_t, k.at_t),
         "error": k.error,
     }

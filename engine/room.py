@@ -245,6 +245,8 @@ class Room:
         return target
 
     def _nodes_of(self, target: Target) -> tuple[str, ...]:
+        """The nodes a target names: node N for pod, node and server N (one identity,
+        ``engine.targets``); every node of the cloud for the cloud."""
         if target.index is None:
             count = self.demo.cloud(target.cloud).nodes
             return tuple(node_name(target.cloud, i) for i in range(1, count + 1))
@@ -255,7 +257,7 @@ class Room:
         if parsed is None:
             return
         nodes = tuple(n for n in self._nodes_of(parsed) if n in self._state.nodes)
-        if not nodes and parsed.kind == "node":
+        if not nodes and parsed.kind in ("pod", "node"):
             self.notice(f"{parsed}: no such node is running yet", level="warning")
             return
         self._publish(KillIssued(target=str(parsed), target_kind=parsed.kind, nodes=nodes))

@@ -66,6 +66,8 @@ class CloudState:
     """``None`` until a preflight check has answered for this cloud."""
     preflight: str = ""
     preflight_quotas: tuple[str, ...] = ()
+    api_stale_since_t: float | None = None
+    """Set while the cloud's Kubernetes API does not answer: its pods are shown as last seen."""
 
     @property
     def current(self) -> StepState | None:
@@ -97,10 +99,14 @@ class NodeState:
     probe_since_t: float = 0.0
     killed_t: float | None = None
     """Set by a kill, cleared by a revive: the screen shows it before the cluster reacts."""
+    killed_kind: str = ""
+    """The kind of the last fault aimed at this node (pod, node, server, cloud)."""
 
 
 @dataclass(frozen=True)
 class KillRecord:
+    """What one fault did, as observed: each time is demo seconds, ``None`` until seen."""
+
     target: str
     target_kind: str
     at_t: float
@@ -108,9 +114,14 @@ class KillRecord:
     probe_down_t: float | None = None
     suspect_t: float | None = None
     dead_t: float | None = None
+    back_t: float | None = None
+    """When every node hit was live again (cluster says live, probe says ready) after
+    having been seen down (probe refused, or the cluster calling it suspect or dead)."""
     healed_t: float | None = None
     degraded: bool = False
     error: str = ""
+    down_nodes: tuple[str, ...] = ()
+    back_nodes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,6 +285,9 @@ def _fold_cloud(state: RoomState, e: ev.Event) -> RoomState:
         c = replace(c, status="torn_down", leftovers=e.leftovers)
     elif isinstance(e, ev.PreflightChecked):
         c = replace(c, preflight_ok=e.ok, preflight=e.reason, preflight_quotas=e.quotas)
+    elif isinstance(e, ev.CloudApiObserved):
+        stale = None if e.reachable else (c.api_stale_since_t or e.t)
+        c = replace(c, api_stale_since_t=stale)
     else:
         return state
     return _update_cloud(state, name, c)
@@ -301,18 +315,43 @@ def _fold_node(state: RoomState, e: ev.NodeObserved) -> RoomState:
             # A node seen live again after a kill has been revived (or restarted by Kubernetes).
             killed_t=None if changed and e.liveness == "live" else old.killed_t,
         )
-    kills = tuple(_kill_saw_node(k, e) for k in state.kills)
+    kills = tuple(_kill_came_back(_kill_saw_node(k, e), node, e.t) for k in state.kills)
     return replace(state, nodes=_put(state.nodes, e.node, node), kills=kills)
 
 
 def _kill_saw_node(k: KillRecord, e: ev.NodeObserved) -> KillRecord:
     if e.node not in k.nodes or e.t < k.at_t:
         return k
+    if e.liveness in ("suspect", "dead"):
+        k = _kill_saw_down(k, e.node)
     if e.liveness == "suspect" and k.suspect_t is None:
         return replace(k, suspect_t=e.t, degraded=True)
     if e.liveness == "dead" and k.dead_t is None:
         return replace(k, dead_t=e.t, suspect_t=k.suspect_t if k.suspect_t is not None else e.t)
     return k
+
+
+def _kill_saw_down(k: KillRecord, node: str) -> KillRecord:
+    if node in k.down_nodes:
+        return k
+    return replace(k, down_nodes=(*k.down_nodes, node))
+
+
+def _kill_came_back(k: KillRecord, node: NodeState, t: float) -> KillRecord:
+    """A node hit by ``k`` that was seen down and is now live and ready is back; once
+    every node hit is back, ``back_t`` is set (a later kill of the same node is its own)."""
+    if (
+        k.back_t is not None
+        or node.node not in k.down_nodes
+        or node.node in k.back_nodes
+        or t < k.at_t
+        or node.liveness != "live"
+        or node.probe not in ("ready", "")
+    ):
+        return k
+    back = (*k.back_nodes, node.node)
+    done = set(back) >= set(k.nodes)
+    return replace(k, back_nodes=back, back_t=t if done else None)
 
 
 def _kill_saw_health(k: KillRecord, e: ev.ClusterHealthObserved) -> KillRecord:
@@ -329,15 +368,27 @@ def _fold_probe(state: RoomState, e: ev.ProbeObserved) -> RoomState:
     old = state.nodes.get(e.node) or NodeState(node=e.node, cloud=e.cloud, since_t=e.t)
     if old.probe == e.status:
         return state
-    node = replace(old, probe=e.status, probe_since_t=e.t)
+    # A restarted pod's node may never leave "live" in the cluster's eyes: its probe
+    # answering again is what says it is back.
+    returned = e.status == "ready" and old.probe in ("down", "not_ready") and old.liveness == "live"
+    node = replace(
+        old,
+        probe=e.status,
+        probe_since_t=e.t,
+        killed_t=None if returned else old.killed_t,
+    )
     kills = state.kills
     if e.status == "down":
         kills = tuple(
-            replace(k, probe_down_t=e.t)
-            if e.node in k.nodes and k.probe_down_t is None and e.t >= k.at_t
+            replace(
+                _kill_saw_down(k, e.node),
+                probe_down_t=e.t if k.probe_down_t is None else k.probe_down_t,
+            )
+            if e.node in k.nodes and e.t >= k.at_t and k.back_t is None
             else k
             for k in kills
         )
+    kills = tuple(_kill_came_back(k, node, e.t) for k in kills)
     return replace(state, nodes=_put(state.nodes, e.node, node), kills=kills)
 
 
@@ -355,7 +406,7 @@ def _fold_kill(state: RoomState, e: ev.KillIssued) -> RoomState:
     for name in e.nodes:
         old = nodes.get(name)
         if old is not None:
-            nodes[name] = replace(old, killed_t=e.t)
+            nodes[name] = replace(old, killed_t=e.t, killed_kind=e.target_kind)
     record = KillRecord(target=e.target, target_kind=e.target_kind, at_t=e.t, nodes=e.nodes)
     return replace(state, nodes=MappingProxyType(nodes), kills=(*state.kills, record))
 

@@ -34,16 +34,44 @@ ACTIONS: tuple[RoomAction, ...] = (
     RoomAction("cancel", "c", "c", "cancel", "Cancel the focused cloud (asks first)"),
     RoomAction("zoom", "enter", "⏎", "zoom", "Zoom the focused cloud: full log, steps, resources"),
     RoomAction(
-        "kill_node", "k", "k", "kill node", "Kill a CockroachDB node of the focused cloud", "chaos"
+        "kill_node",
+        "k",
+        "k",
+        "stop node",
+        "Stop a node and keep it down (pick which): cordon + delete its pod; u revives",
+        "chaos",
     ),
     RoomAction(
-        "kill_server", "v", "v", "kill server", "Kill a server (VM) of the focused cloud", "chaos"
+        "restart_pod",
+        "b",
+        "b",
+        "restart pod",
+        "Restart a node's pod (pick which): Kubernetes brings it back, same node ID",
+        "chaos",
     ),
     RoomAction(
-        "kill_cloud", "x", "x", "kill cloud", "Kill every node of the focused cloud", "chaos"
+        "kill_server",
+        "v",
+        "v",
+        "stop server",
+        "Stop a server (VM) of the focused cloud (pick which); u starts it again",
+        "chaos",
     ),
     RoomAction(
-        "revive", "u", "u", "revive", "Revive what was killed in the focused cloud", "chaos"
+        "kill_cloud",
+        "x",
+        "x",
+        "kill cloud",
+        "Kill the focused cloud: stop every server; u starts them again",
+        "chaos",
+    ),
+    RoomAction(
+        "revive",
+        "u",
+        "u",
+        "revive",
+        "Revive what was stopped in the focused cloud (uncordon, start servers)",
+        "chaos",
     ),
     RoomAction(
         "toggle_armed",

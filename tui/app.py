@@ -232,8 +232,8 @@ class RoomApp(RoomActionHandlers, App[int]):
         for k in reversed(self.state.kills):
             if not k.target.startswith((f"{cloud}/", cloud)) or k.target.split("/")[0] != cloud:
                 continue
-            if k.error or k.target in out:
-                continue
+            if k.error or k.target in out or k.target_kind == "pod":
+                continue  # a restarted pod comes back by itself: nothing to revive
             if (
                 any(
                     self.state.nodes.get(n) is not None and self.state.nodes[n].killed_t is not None
@@ -256,6 +256,7 @@ class RoomApp(RoomActionHandlers, App[int]):
             "start_all",
             "retry",
             "cancel",
+            "restart_pod",
             "kill_node",
             "kill_server",
             "kill_cloud",
@@ -271,7 +272,7 @@ class RoomApp(RoomActionHandlers, App[int]):
             return c is not None and c.status in ("failed", "cancelled")
         if action == "cancel":
             return c is not None and c.status == "running"
-        if action in ("kill_node", "kill_server", "kill_cloud"):
+        if action in ("restart_pod", "kill_node", "kill_server", "kill_cloud"):
             return c is not None and bool(self.state.nodes_of(c.name))
         if action == "revive":
             return c is not None and bool(self._killed_targets(c.name))

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.targets import server_name
+from engine.targets import KIND_MEANINGS, KIND_TITLES, node_index, parse_target, server_name
 from themes.palette import next_theme
 from tui.screens.check import CheckScreen
 from tui.screens.help import HelpScreen
@@ -134,13 +134,16 @@ class RoomActionHandlers:
     # --- chaos --------------------------------------------------------------------------------
 
     def _kill(self: Any, target: str, what: str) -> None:
+        """Confirm (unless armed) naming the exact target, the fault and what it does."""
+        kind = parse_target(target).kind
+
         async def do() -> None:
             await self._command(lambda: self.room.kill(target))
 
         if self.armed:
             self.call_later(do)
         else:
-            self.confirm(f"KILL {target} ({what})?", do)
+            self.confirm(f"KILL {target}: {KIND_TITLES[kind]} ({what})?", do)
 
     def _pick(self: Any, question: str, choices: list[tuple[str, str, Callable[[], Any]]]) -> None:
         """Ask which one; a single choice is taken at once."""
@@ -150,24 +153,29 @@ class RoomActionHandlers:
         text = "  ".join(f"[{key}] {label}" for key, label, _ in choices)
         self.ask(f"{question}  {text}  · other key: none", {k: f for k, _, f in choices})
 
-    def action_kill_node(self: Any) -> None:
+    def _pick_node(self: Any, kind: str) -> None:
+        """Which node of the focused cloud: ``n2`` is node 2, the one on server 2."""
         c = self.focused_state()
         if c is None:
             return
-        nodes = self.state.nodes_of(c.name)
         choices = []
-        for n in nodes[:9]:
-            idx = n.node.rpartition("-")[2]
-            what = f"node {n.node_id or '?'}: delete its pod"
+        for n in self.state.nodes_of(c.name)[:9]:
+            index = node_index(n.node)
+            if index is None:
+                continue
+            target = f"{c.name}/{kind}-{index}"
+            what = f"node {n.node_id or '?'}: {KIND_MEANINGS[kind]}"
             choices.append(
-                (
-                    idx,
-                    f"n{idx} {n.liveness}",
-                    lambda n=n.node, w=what: self._kill(n, w),
-                )
+                (str(index), f"n{index} {n.liveness}", lambda t=target, w=what: self._kill(t, w))
             )
         if choices:
-            self._pick(f"Kill which node of {c.label}?", choices)
+            self._pick(f"{KIND_TITLES[kind].capitalize()}: which node of {c.label}?", choices)
+
+    def action_restart_pod(self: Any) -> None:
+        self._pick_node("pod")
+
+    def action_kill_node(self: Any) -> None:
+        self._pick_node("node")
 
     def action_kill_server(self: Any) -> None:
         c = self.focused_state()
@@ -176,15 +184,15 @@ class RoomActionHandlers:
         choices = []
         for i in range(1, min(9, c.expected_nodes) + 1):
             target = server_name(c.name, i)
-            what = f"stop the VM and node-{i} on it"
+            what = f"stop the VM and node-{i} on it; the cluster sees suspect, then dead"
             choices.append((str(i), f"server-{i}", lambda t=target, w=what: self._kill(t, w)))
-        self._pick(f"Kill which server of {c.label}?", choices)
+        self._pick(f"Stop which server of {c.label}?", choices)
 
     def action_kill_cloud(self: Any) -> None:
         c = self.focused_state()
         if c is not None:
             count = len(self.state.nodes_of(c.name))
-            self._kill(c.name, f"all {count} nodes at once")
+            self._kill(c.name, f"stop every server, all {count} nodes at once")
 
     def action_revive(self: Any) -> None:
         c = self.focused_state()

@@ -31,6 +31,12 @@ NODE_LOOKS: dict[str, Look] = {
 }
 KILLED = Look("⊗", "killed", "bold reverse $node-killed")
 """A node the presenter just killed, before the cluster has noticed."""
+KILLED_LOOKS: dict[str, Look] = {
+    "pod": Look("↻", "restarting", "bold reverse $node-killed"),
+    "server": Look("⊗", "VM off", "bold reverse $node-killed"),
+    "cloud": Look("⊗", "VM off", "bold reverse $node-killed"),
+}
+"""What each kind of fault reads as until the cluster reacts (a stopped node: ``KILLED``)."""
 
 CLOUD_LOOKS: dict[str, Look] = {
     "idle": Look("○", "idle", "$step-pending"),
@@ -57,7 +63,7 @@ UNKNOWN = Look("?", "?", "$foreground")
 def node_look(node: NodeState) -> Look:
     """A killed node reads "killed" until the cluster calls it suspect or dead."""
     if node.killed_t is not None and node.liveness not in ("suspect", "dead"):
-        return KILLED
+        return KILLED_LOOKS.get(node.killed_kind, KILLED)
     return NODE_LOOKS.get(node.liveness, Look("?", node.liveness, "$foreground"))
 
 

@@ -1,17 +1,24 @@
 """Every node learned so far: its stage name, addresses and last liveness.
 
+The stage name is the one identity of a node (``engine.targets``): ``cloud/node-N`` for the
+node on server N. CockroachDB numbers nodes by the order they joined, so the book maps each
+node's advertised address to N (``identify``: a k3s node advertises its server's floating
+IP; an existing cluster's node its host IP, or its pod's DNS name, which names the ordinal).
+Only a node whose address says nothing is named by arrival within its cloud.
+
 Owned by the event loop (monitor, probes and workload read it there); worker threads only
 ever see ``candidates``, an immutable tuple swapped whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from engine.cockroach.classify import LIVE, SERVING
 from engine.cockroach.connection import Endpoint, parse_address
 from engine.cockroach.queries import NodeRow, locality_tier
+from engine.kube.names import node_index as pod_ordinal_index
 
 NodeNamer = Callable[[str, int, str], str]
 """``(cloud, node_id, address) -> "cloud/node-k"``: how the screen names a node."""
@@ -49,6 +56,24 @@ class NodeBook:
         self.node_name = node_name
         self.nodes: dict[int, KnownNode] = {}
         self.candidates: tuple[Endpoint, ...] = self.seeds
+        self.identities: dict[str, str] = {}
+        """Advertised host -> ``cloud/node-N``."""
+
+    def identify(self, cloud: str, hosts: Mapping[str, int]) -> None:
+        """Say which advertised host is node N of ``cloud`` (before its nodes join)."""
+        for host, index in hosts.items():
+            self.identities[host] = f"{cloud}/node-{index}"
+
+    def _identified(self, cloud: str, address: str) -> str | None:
+        try:
+            host = parse_address(address, 0).host if address else ""
+        except ValueError:
+            return None
+        if host in self.identities:
+            return self.identities[host]
+        # ``--advertise-addr`` of a pod DNS name: cockroachdb-K.cockroachdb.<namespace>...
+        index = pod_ordinal_index(host.split(".")[0]) if "." in host else None
+        return f"{cloud}/node-{index}" if index is not None else None
 
     def add_seeds(self, endpoints: Iterable[Endpoint]) -> None:
         """More places to start from (e.g. a cloud's nodes once its pods are Ready)."""
@@ -84,7 +109,7 @@ class NodeBook:
             elif self.node_name is not None:
                 name = self.node_name(cloud, node_id, row.address)
             else:
-                name = self._default_name(cloud, node_id)
+                name = self._identified(cloud, row.address) or self._default_name(cloud, node_id)
             node = KnownNode(
                 node_id=node_id,
                 name=name,

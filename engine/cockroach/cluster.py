@@ -67,6 +67,10 @@ class CockroachCluster:
         self.book.add_seeds(good)
         return bad
 
+    def identify_nodes(self, cloud: str, hosts: dict[str, int]) -> None:
+        """Which advertised host is node N of ``cloud`` (``NodeBook.identify``)."""
+        self.book.identify(cloud, hosts)
+
     async def run(self, emit: EventSink, clock: Clock) -> None:
         publish = Publisher(emit, clock)
         try:

@@ -2,7 +2,7 @@
 
 The lead's entry points: ``render_user_data`` (cloud-init for OpenStack servers),
 ``kube_steps`` (the "kubernetes" and "cockroach" steps), ``delete_kube_resource``
-(teardown), ``kill_pod`` / ``kill_all_pods`` / ``revive_pod`` (chaos), ``watch_pods``
+(teardown), ``restart_pod`` / ``stop_node`` / ``start_node`` (chaos), ``watch_pods``
 (pane feed) and ``ExistingKubernetesCloud`` (a whole ``CloudBackend`` for
 ``kubernetes: {kubeconfig, context}``).
 
@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.kube.cloud import ExistingKubernetesCloud
     from engine.kube.kubeconfig import ensure_k3s_ca_set, is_existing
-    from engine.kube.pods import kill_all_pods, kill_pod, revive_pod, watch_pods
+    from engine.kube.pods import (
+        node_indexes,
+        restart_pod,
+        start_node,
+        stop_node,
+        undo_cordon,
+        watch_pods,
+    )
     from engine.kube.steps import kube_steps
     from engine.kube.teardown import delete_kube_resource, is_kube_record
     from engine.kube.userdata import render_user_data
@@ -27,9 +34,11 @@ _HOMES = {
     "ExistingKubernetesCloud": "engine.kube.cloud",
     "ensure_k3s_ca_set": "engine.kube.kubeconfig",
     "is_existing": "engine.kube.kubeconfig",
-    "kill_all_pods": "engine.kube.pods",
-    "kill_pod": "engine.kube.pods",
-    "revive_pod": "engine.kube.pods",
+    "node_indexes": "engine.kube.pods",
+    "restart_pod": "engine.kube.pods",
+    "start_node": "engine.kube.pods",
+    "stop_node": "engine.kube.pods",
+    "undo_cordon": "engine.kube.pods",
     "watch_pods": "engine.kube.pods",
     "kube_steps": "engine.kube.steps",
     "delete_kube_resource": "engine.kube.teardown",
@@ -43,11 +52,13 @@ __all__ = [
     "ensure_k3s_ca_set",
     "is_existing",
     "is_kube_record",
-    "kill_all_pods",
-    "kill_pod",
     "kube_steps",
+    "node_indexes",
     "render_user_data",
-    "revive_pod",
+    "restart_pod",
+    "start_node",
+    "stop_node",
+    "undo_cordon",
     "watch_pods",
 ]
 

@@ -2,7 +2,8 @@
 
 Each cloud gets its own namespace (run id + cloud), so inside it the objects keep the
 names CockroachDB's own manifests use, and several clouds may share one existing cluster.
-CockroachDB node N of a cloud is StatefulSet pod ordinal N-1.
+Pod ordinals are not node numbers: node N is the pod on server N's Kubernetes node
+(``engine.kube.identity``); only on an existing cluster is node N pod ordinal N-1.
 """
 
 from __future__ import annotations
@@ -58,15 +59,21 @@ def selector(run_id: str, cloud: str) -> str:
     return ",".join(f"{k}={v}" for k, v in labels(run_id, cloud).items())
 
 
+def server_node_name(server: str) -> str:
+    """The Kubernetes node name of a server we boot: k3s names its node after the host,
+    and the server's hostname is its (DNS-safe) resource name (``kube.userdata``)."""
+    return dns_label(server)
+
+
 def pod_name(index: int) -> str:
-    """Node N (1-based) is pod ordinal N-1."""
+    """The pod with ordinal ``index - 1`` (an existing cluster's node ``index``)."""
     if index < 1:
         raise ValueError("node index is 1-based")
     return f"{STATEFULSET}-{index - 1}"
 
 
 def node_index(pod: str) -> int | None:
-    """The 1-based node index of a StatefulSet pod name, or ``None`` for other pods."""
+    """A StatefulSet pod name's ordinal + 1, or ``None`` for other pods."""
     prefix = f"{STATEFULSET}-"
     if pod.startswith(prefix) and pod[len(prefix) :].isdigit():
         return int(pod[len(prefix) :]) + 1

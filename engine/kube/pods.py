@@ -28,10 +28,20 @@ from kubernetes.client.exceptions import ApiException
 from engine.errors import StepError
 from engine.events import PodObserved
 from engine.kube import names
-from engine.kube.client import CONNECT_TIMEOUT_S, KUBE_ERRORS, KubeApi, answer_of, step_error
-from engine.kube.kubeconfig import api_answered, connect
+from engine.kube.apply import MERGE_PATCH
+from engine.kube.client import (
+    CONNECT_TIMEOUT_S,
+    KUBE_ERRORS,
+    ApiUnreachable,
+    KubeApi,
+    answer_of,
+    step_error,
+)
+from engine.kube.identity import PodIdentity, identity_of, pod_of
+from engine.kube.kubeconfig import api_answered, connect, is_existing
 from engine.kube.teardown import is_kube_record
 from engine.kube.topology import namespace_of
+from engine.ledger import LedgerRecord
 from engine.plan import StepContext
 from engine.targets import node_name
 
@@ -44,12 +54,19 @@ MIN_STREAM_S = 1.0
 API_CHECK_S = 2.0
 """How often a watch not yet started looks whether an earlier run reached the API."""
 WATCH_ERRORS: tuple[type[BaseException], ...] = (StepError, *KUBE_ERRORS)
+CORDON_RECORD = "k8s_cordon"
+"""Ledger type of a cordon this run made (id: the Kubernetes node): teardown uncordons it,
+so a crash mid-show never leaves a shared cluster's node unschedulable."""
 
 
-def pod_observed(cloud: str, pod: Obj, deleted: bool = False) -> PodObserved | None:
-    """A ``PodObserved`` for a StatefulSet pod (``pod`` = ``cloud/node-N``), else None."""
+def pod_observed(
+    cloud: str, pod: Obj, deleted: bool = False, identity: PodIdentity | None = None
+) -> PodObserved | None:
+    """A ``PodObserved`` for a StatefulSet pod (``pod`` = ``cloud/node-N``, node N as
+    ``identity`` says: the node on server N), else None (also for a pod not yet placed)."""
     meta = pod.get("metadata") or {}
-    index = names.node_index(str(meta.get("name", "")))
+    identity = identity or PodIdentity({})
+    index = identity.index(pod)
     if index is None:
         return None
     status = pod.get("status") or {}
@@ -199,7 +216,7 @@ async def _relist(
     )
     seen = set()
     for pod in listing.get("items") or []:
-        event = pod_observed(ctx.cloud.name, pod)
+        event = pod_observed(ctx.cloud.name, pod, identity=identity_of(ctx))
         _publish(ctx, state, event)
         if event is not None:
             seen.add(event.pod)
@@ -228,9 +245,8 @@ async def _watch_once(
             state.bookmarks += 1
             return
         state.events += 1
-        _publish(
-            ctx, state, pod_observed(ctx.cloud.name, obj, deleted=event.get("type") == "DELETED")
-        )
+        deleted = event.get("type") == "DELETED"
+        _publish(ctx, state, pod_observed(ctx.cloud.name, obj, deleted, identity_of(ctx)))
 
     began = anyio.current_time()
     path = f"/api/v1/namespaces/{namespace}/pods"
@@ -261,29 +277,10 @@ async def _watch_once(
     return outcome
 
 
-async def kill_pod(ctx: StepContext, index: int) -> None:
-    """Kill node ``index``: delete its pod with grace period 0 (already gone is fine).
-
-    The StatefulSet controller brings the pod back under the same name by itself.
-    """
-    api = await connect(ctx)
-    pod = names.pod_name(index)
-    try:
-        await api.call(
-            api.core.delete_namespaced_pod, pod, namespace_of(ctx), grace_period_seconds=0
-        )
-        ctx.log(f"deleted pod {pod} ({node_name(ctx.cloud.name, index)}) with grace period 0")
-    except ApiException as err:
-        if err.status != 404:
-            raise step_error(f"kill {node_name(ctx.cloud.name, index)}", err) from err
-        ctx.log(f"pod {pod} was already gone")
-    except KUBE_ERRORS as err:
-        raise step_error(f"kill {node_name(ctx.cloud.name, index)}", err) from err
+# --- chaos ---------------------------------------------------------------------------------
 
 
-async def kill_all_pods(ctx: StepContext) -> tuple[str, ...]:
-    """Kill every CockroachDB pod of this cloud; returns the nodes hit."""
-    api = await connect(ctx)
+async def _pods(ctx: StepContext, api: KubeApi, what: str) -> list[Obj]:
     try:
         listing = await api.call(
             api.core.list_namespaced_pod,
@@ -292,18 +289,116 @@ async def kill_all_pods(ctx: StepContext) -> tuple[str, ...]:
             read_s=LIST_READ_S,
         )
     except KUBE_ERRORS as err:
-        raise step_error(f"kill {ctx.cloud.name}", err) from err
-    indexes = sorted(
-        i
-        for i in (names.node_index(p["metadata"]["name"]) for p in listing.get("items") or [])
-        if i is not None
-    )
-    async with anyio.create_task_group() as tg:
-        for index in indexes:
-            tg.start_soon(kill_pod, ctx, index)
-    return tuple(node_name(ctx.cloud.name, i) for i in indexes)
+        raise step_error(what, err) from err
+    return list(listing.get("items") or [])
 
 
-async def revive_pod(ctx: StepContext, index: int) -> None:
-    """Nothing to undo: the StatefulSet has already recreated the pod (or is doing so)."""
-    ctx.log(f"{node_name(ctx.cloud.name, index)}: the StatefulSet brings its pod back by itself")
+async def _delete_pod(
+    ctx: StepContext, api: KubeApi, pod: str, what: str, grace_s: int | None
+) -> None:
+    """Delete one pod; ``grace_s`` None means the pod's own termination grace period."""
+    extra = {} if grace_s is None else {"grace_period_seconds": grace_s}
+    try:
+        await api.call(api.core.delete_namespaced_pod, pod, namespace_of(ctx), **extra)
+        how = "gracefully" if grace_s is None else f"with grace period {grace_s}"
+        ctx.log(f"{what}: deleted pod {pod} {how}")
+    except ApiException as err:
+        if err.status != 404:
+            raise step_error(what, err) from err
+        ctx.log(f"{what}: pod {pod} was already gone")
+    except KUBE_ERRORS as err:
+        raise step_error(what, err) from err
+
+
+async def _cordon(ctx: StepContext, api: KubeApi, host: str, on: bool, what: str) -> None:
+    """``kubectl cordon``/``uncordon``: set the node's ``spec.unschedulable``."""
+    body = {"spec": {"unschedulable": on}}
+    try:
+        await api.call(api.core.patch_node, host, body, _content_type=MERGE_PATCH)
+    except KUBE_ERRORS as err:
+        raise step_error(what, err) from err
+    ctx.log(f"{what}: {'cordoned' if on else 'uncordoned'} Kubernetes node {host}")
+
+
+async def _find(ctx: StepContext, api: KubeApi, index: int, what: str) -> Obj | None:
+    return pod_of(identity_of(ctx), await _pods(ctx, api, what), index)
+
+
+async def restart_pod(ctx: StepContext, index: int) -> tuple[str, ...]:
+    """Restart node ``index``'s pod: a graceful delete (SIGTERM, CockroachDB drains); the
+    StatefulSet recreates it under the same name on the same node, with the same store
+    and node ID. Nothing to revive."""
+    node = node_name(ctx.cloud.name, index)
+    what = f"restart pod of {node}"
+    api = await connect(ctx)
+    pod = await _find(ctx, api, index, what)
+    if pod is None:
+        raise StepError(f"{what}: no pod of {node} is placed (is its node stopped?)")
+    await _delete_pod(ctx, api, str(pod["metadata"]["name"]), what, None)
+    return (node,)
+
+
+def cordons(ctx: StepContext) -> dict[str, LedgerRecord]:
+    """This cloud's cordons still in force, by the node (``cloud/node-N``) they stop."""
+    return {
+        r.get("node"): r
+        for r in ctx.ledger.live(ctx.cloud.name)
+        if r.resource_type == CORDON_RECORD
+    }
+
+
+async def stop_node(ctx: StepContext, index: int) -> tuple[str, ...]:
+    """Stop node ``index`` and keep it down: cordon its Kubernetes node, then delete its pod
+    (grace 0). The StatefulSet's new pod stays Pending until ``start_node`` uncordons."""
+    node = node_name(ctx.cloud.name, index)
+    what = f"stop {node}"
+    api = await connect(ctx)
+    identity = identity_of(ctx)
+    pod = pod_of(identity, await _pods(ctx, api, what), index)
+    host = identity.host(index) or str(((pod or {}).get("spec") or {}).get("nodeName") or "")
+    if not host:
+        raise StepError(f"{what}: no Kubernetes node found for it")
+    if node not in cordons(ctx):
+        ctx.record(CORDON_RECORD, host, host, node=node)
+    await _cordon(ctx, api, host, True, what)
+    if pod is not None:
+        await _delete_pod(ctx, api, str(pod["metadata"]["name"]), what, 0)
+    return (node,)
+
+
+async def start_node(ctx: StepContext, index: int) -> tuple[str, ...]:
+    """Revive a stopped node: uncordon its Kubernetes node; the Pending pod is scheduled."""
+    node = node_name(ctx.cloud.name, index)
+    record = cordons(ctx).get(node)
+    if record is None:
+        ctx.log(f"revive {node}: this run has not stopped it; nothing to uncordon")
+        return (node,)
+    api = await connect(ctx)
+    await _cordon(ctx, api, record.resource_id, False, f"revive {node}")
+    ctx.forget(record)
+    return (node,)
+
+
+async def undo_cordon(record: LedgerRecord, ctx: StepContext) -> bool:
+    """Teardown of a cordon record: uncordon. False for any other record. On a k3s cluster
+    of this run an unreachable API lets it go (the node goes with its server)."""
+    if record.resource_type != CORDON_RECORD:
+        return False
+    try:
+        api = await connect(ctx)
+        await _cordon(ctx, api, record.resource_id, False, f"teardown of {record.get('node')}")
+    except ApiUnreachable:
+        if is_existing(ctx.cloud):
+            raise
+        ctx.log(f"uncordon {record.resource_id}: k3s API unreachable; it goes with its server")
+    return True
+
+
+async def node_indexes(ctx: StepContext) -> list[int]:
+    """Every node index of this cloud: its servers, or (existing cluster) its pods."""
+    identity = identity_of(ctx)
+    if identity.hosts:
+        return sorted(identity.hosts.values())
+    api = await connect(ctx)
+    pods = await _pods(ctx, api, f"list {ctx.cloud.name}")
+    return sorted({i for i in (identity.index(p) for p in pods) if i is not None})

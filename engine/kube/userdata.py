@@ -57,7 +57,7 @@ def _install_command(ctx: StepContext, role: str) -> str:
 
 
 def _node_name(ctx: StepContext, index: int) -> str:
-    return names.dns_label(ctx.resource_name(f"server-{index}"))
+    return names.server_node_name(ctx.resource_name(f"server-{index}"))
 
 
 def _k3s_config(ctx: StepContext, cas: K3sCASet, index: int, fips: list[str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from engine.ledger import LedgerRecord
 from engine.plan import Step, StepContext
 from engine.sim.books import SimBooks
 from engine.sim.cluster import SimCluster
+from engine.sim.faults import SimFaults
 from engine.sim.fleet import LatencyProfile, profile_for
 from engine.targets import Target, node_name
 
@@ -49,7 +50,7 @@ class SimCloud:
         self.books = books
         self.cluster = cluster
         self.profile: LatencyProfile = profile_for(cloud)
-        self._stopped_servers: set[int] = set()
+        self.faults = SimFaults(cloud.name, cluster)
 
     # --- plan ------------------------------------------------------------------------------
 
@@ -222,21 +223,45 @@ class SimCloud:
             self.cluster.remove_node(record.get("node"), ctx.clock.now())
         self.books.delete(record.resource_id)
 
-    def _nodes(self, target: Target) -> tuple[str, ...]:
+    def _indexes(self, target: Target) -> list[int]:
         if target.index is None:
-            return tuple(node_name(self.cloud.name, i) for i in range(1, self.cloud.nodes + 1))
-        return (node_name(self.cloud.name, target.index),)
+            return list(range(1, self.cloud.nodes + 1))
+        return [target.index] if target.index <= self.cloud.nodes else []
 
     async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
-        nodes = self._nodes(target)
-        for node in nodes:
-            self.cluster.kill_node(node, ctx.clock.now())
+        """Carry out the fault as the real system behaves (``engine.sim.faults``); returns
+        once its timeline has played out, which may be a demo minute for a server."""
+        indexes = self._indexes(target)
+        nodes = tuple(node_name(self.cloud.name, i) for i in indexes)
+        clock, rng, emit = ctx.clock, ctx.rng, ctx.emit
+        if target.kind == "pod" and indexes:
+            ctx.log(f"DELETE pod of {nodes[0]} (graceful): the StatefulSet recreates it")
+            await self.faults.restart_pod(indexes[0], clock, rng, emit)
+        elif target.kind == "node" and indexes:
+            ctx.log(f"cordon the Kubernetes node of {nodes[0]}, DELETE its pod (grace 0)")
+            await self.faults.stop_node(indexes[0], clock, emit)
+        elif target.kind in ("server", "cloud"):
+            what = ", ".join(f"server-{i}" for i in indexes)
+            ctx.log(f"POST /servers/<id>/action (os-stop) {what}")
+            await self.faults.stop_servers(indexes, clock, rng, emit)
         return nodes
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
-        nodes = self._nodes(target)
-        for node in nodes:
-            self.cluster.revive_node(node, ctx.clock.now())
+        indexes = self._indexes(target)
+        nodes = tuple(node_name(self.cloud.name, i) for i in indexes)
+        clock, rng, emit = ctx.clock, ctx.rng, ctx.emit
+        if target.kind == "pod":
+            ctx.log(f"{target}: a restarted pod comes back by itself; nothing to revive")
+        elif target.kind == "node" and indexes:
+            ctx.log(f"uncordon the Kubernetes node of {nodes[0]}")
+            await self.faults.start_node(indexes[0], clock, rng, emit)
+        else:
+            what = ", ".join(f"server-{i}" for i in indexes)
+            ctx.log(f"POST /servers/<id>/action (os-start) {what}")
+            await self.faults.start_servers(indexes, clock, rng, emit)
+            for i in indexes:  # the whole cloud back means its cordons are lifted too
+                if target.kind == "cloud":
+                    await self.faults.start_node(i, clock, rng, emit)
         return nodes
 
     async def aclose(self) -> None:

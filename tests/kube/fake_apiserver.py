@@ -153,6 +153,9 @@ class Handler(BaseHTTPRequestHandler):
             ctype = self.headers.get("Content-Type", "")
             if "merge-patch" not in ctype and "strategic-merge-patch" not in ctype:
                 raise ApiError(415, "UnsupportedMediaType", f"unsupported patch type {ctype}")
+            if route.plural == "nodes":
+                self._send(200, cluster.patch_node(route.name, body or {}))
+                return
             self._send(200, cluster.patch(route.gv, route.plural, ns or "", route.name, body))
         elif method == "DELETE" and route.name:
             grace = query.get("gracePeriodSeconds")

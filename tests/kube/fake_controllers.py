@@ -1,5 +1,10 @@
 """The fake API server's controllers: nodes, namespace termination, StatefulSets, pods, Jobs.
 
+The scheduler places ordinals on nodes in a seeded shuffle (never ordinal N on node N+1
+by luck), keeps a pod name on the node it first got (local-path volumes are pinned), and
+leaves a pod Pending while its node is cordoned, as kube-scheduler does
+(``pkg/scheduler/framework/plugins/nodeunschedulable``, ``.../volumebinding``).
+
 Mixed into ``FakeCluster``; every method runs with the cluster's lock held, called about
 every 30 ms by the server's controller thread (``reconcile``).
 """
@@ -7,6 +12,7 @@ every 30 ms by the server's controller thread (``reconcile``).
 from __future__ import annotations
 
 import copy
+import random
 import time
 import uuid
 from typing import Any
@@ -28,12 +34,13 @@ class Controllers:
             items = []
             for i in range(1, self.nodes + 1):
                 ready = up and i <= ready_count
-                name = f"fake-node-{i}"
+                name = self.node_name(i)
                 items.append(
                     {
                         "apiVersion": "v1",
                         "kind": "Node",
                         "metadata": {"name": name, "uid": f"node-{i}"},
+                        "spec": {"unschedulable": True} if name in self.unschedulable else {},
                         "status": {
                             # As k3s's cloud provider reports them (``pkg/cloudprovider/
                             # instances.go`` ``NodeAddresses``): InternalIP, ExternalIP, then
@@ -127,9 +134,58 @@ class Controllers:
             "status": {"phase": "Pending", "conditions": [{"type": "Ready", "status": "False"}]},
         }
 
+    # --- the scheduler and the kubelet ------------------------------------------------------
+
+    def node_name(self, i: int) -> str:
+        """Node ``i`` (1-based): ``node_names`` if given (k3s names nodes after their
+        servers' hostnames), else ``fake-node-i``."""
+        return self.node_names[i - 1] if self.node_names else f"fake-node-{i}"
+
+    def placement(self, ordinal: int) -> int:
+        """The node (1-based) the scheduler gives ``ordinal`` the first time: a seeded
+        shuffle, since preferred anti-affinity spreads pods but never in ordinal order
+        (kube-scheduler scores nodes; ties are broken at random)."""
+        order = list(range(1, max(1, self.nodes) + 1))
+        random.Random(self.schedule_seed).shuffle(order)
+        return order[ordinal % len(order)]
+
+    def _bind(self, ns: str, name: str, pod: Obj) -> str | None:
+        """Schedule a Pending pod: once placed, a pod name stays on its node (its local-path
+        volume's node affinity), so a cordoned node keeps it Pending, as the real
+        scheduler reports it."""
+        ordinal = int(name.rsplit("-", 1)[-1]) if name.rsplit("-", 1)[-1].isdigit() else 0
+        host = self.bound.setdefault((ns, name), self.node_name(self.placement(ordinal)))
+        if host in self.unschedulable:
+            condition = {
+                "type": "PodScheduled",
+                "status": "False",
+                "reason": "Unschedulable",
+                "message": f"0/{self.nodes} nodes are available: 1 node(s) were unschedulable, "
+                f"{self.nodes - 1} node(s) had volume node affinity conflict.",
+            }
+            if condition not in pod["status"].get("conditions", []):
+                pod["status"]["conditions"] = [
+                    condition,
+                    {"type": "Ready", "status": "False"},
+                ]
+                self._emit("v1", "pods", ns, "MODIFIED", pod)
+            return None
+        if pod["spec"].get("nodeName") != host:
+            pod["spec"]["nodeName"] = host
+            pod["status"]["conditions"] = [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Ready", "status": "False"},
+            ]
+            self._timers[("v1", "pods", ns, name)] = time.monotonic()
+            self._emit("v1", "pods", ns, "MODIFIED", pod)
+        return host
+
     def _pods(self, t: float) -> None:
         for (ns, name), pod in list(self._store("v1", "pods").items()):
             if pod["status"].get("phase") != "Pending":
+                continue
+            host = self._bind(ns, name, pod)
+            if host is None:
                 continue
             if self.pod_waiting_reason:
                 waiting = {"waiting": {"reason": self.pod_waiting_reason, "message": "x"}}
@@ -142,14 +198,16 @@ class Controllers:
                 continue
             if t - self._timers.get(("v1", "pods", ns, name), t) < self.pod_ready_after:
                 continue
+            node = next(i for i in range(1, self.nodes + 1) if self.node_name(i) == host)
             ordinal = int(name.rsplit("-", 1)[-1]) if name.rsplit("-", 1)[-1].isdigit() else 0
-            node = ordinal % max(1, self.nodes) + 1
-            pod["spec"]["nodeName"] = f"fake-node-{node}"
             pod["status"] = {
                 "phase": "Running",
                 "hostIP": f"10.0.0.{10 + node}",
                 "podIP": f"10.42.{node}.{10 + ordinal}",
-                "conditions": [{"type": "Ready", "status": "True"}],
+                "conditions": [
+                    {"type": "PodScheduled", "status": "True"},
+                    {"type": "Ready", "status": "True"},
+                ],
                 "containerStatuses": [
                     {"name": "cockroachdb", "ready": True, "restartCount": 0, "image": "x"}
                 ],

@@ -113,6 +113,14 @@ class FakeCluster(Controllers):
     compacted_rv: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)
     patches: list[tuple[str, str, Obj]] = field(default_factory=list)
+    node_names: list[str] = field(default_factory=list)
+    """Node names (k3s: the servers' hostnames); empty: ``fake-node-N``."""
+    schedule_seed: int = 7
+    """Seeds the scheduler's shuffle of ordinals over nodes."""
+    unschedulable: set[str] = field(default_factory=set)
+    """Cordoned nodes (``spec.unschedulable``), set by a node PATCH."""
+    bound: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(namespace, pod name) -> the node its volume is pinned to."""
 
     def __post_init__(self) -> None:
         self.cond = threading.Condition()
@@ -274,6 +282,22 @@ class FakeCluster(Controllers):
             if merged.get("spec") != obj.get("spec"):
                 merged["metadata"]["generation"] = int(obj["metadata"].get("generation", 1)) + 1
             return self._put(gv, plural, ns, merged, "MODIFIED")
+
+    def patch_node(self, name: str, patch: Obj) -> Obj:
+        """``kubectl cordon``/``uncordon``: only ``spec.unschedulable`` may change here."""
+        with self.cond:
+            names = [self.node_name(i) for i in range(1, self.nodes + 1)]
+            if name not in names:
+                raise self._not_found("v1", "nodes", name)
+            self.patches.append(("nodes", name, copy.deepcopy(patch)))
+            spec = patch.get("spec") or {}
+            if spec.get("unschedulable"):
+                self.unschedulable.add(name)
+            else:
+                self.unschedulable.discard(name)
+            self.cond.notify_all()
+        node = next(n for n in self.node_list()["items"] if n["metadata"]["name"] == name)
+        return node
 
     def delete(self, gv: str, plural: str, ns: str, name: str, grace: int | None) -> Obj:
         with self.cond:

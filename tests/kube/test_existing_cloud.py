@@ -85,8 +85,11 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
         r for r in ctxs.ledger.live(cloud="alpha") if r.resource_type == "k8s_statefulset"
     )
     assert sts_record.get(SEEDS_META).split(",")[0] == alpha_peer
-    # The monitor's first addresses: each pod's host, on the hostPort.
-    assert alpha.facts["sql_addresses"] == ("10.0.0.11:26257", "10.0.0.12:26257", "10.0.0.13:26257")
+    # The monitor's first addresses: each pod's host (wherever the scheduler put it), node 1
+    # (ordinal 0) first, on the hostPort.
+    hosts = [store.placement(ordinal) for ordinal in (0, 1, 2)]
+    assert hosts != [1, 2, 3]  # the fake scheduler shuffles, as the real one may
+    assert alpha.facts["sql_addresses"] == tuple(f"10.0.0.{10 + h}:26257" for h in hosts)
     messages = [(e.cloud, e.step, e.message) for e in ctxs.of(StepProgress)]
     assert ("alpha", "kubernetes", "nodes ready 3 of 3") in messages
     assert ("alpha", "cockroach", "pods ready 3 of 3") in messages
@@ -97,25 +100,46 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
         for n in (1, 2, 3):
             await until(lambda n=n: any(e.ready for e in pod_events(ctxs, f"alpha/node-{n}")))
         first = pod_events(ctxs, "alpha/node-2")[-1]
-        assert first.phase == "Running" and first.host == "fake-node-2" and first.restarts == 0
+        host2 = store.node_name(hosts[1])  # no servers here: node 2 is ordinal 1, anywhere
+        assert first.phase == "Running" and first.host == host2 and first.restarts == 0
 
-        # Kill a node: its pod is deleted with grace 0 and comes back under the same name.
+        # Restart a pod: a graceful delete; the StatefulSet brings it back, same name and node.
         seen = len(pod_events(ctxs, "alpha/node-2"))
-        hit = await clouds["alpha"].kill(Target("alpha", "node", 2), alpha)
+        hit = await clouds["alpha"].kill(Target("alpha", "pod", 2), alpha)
         assert hit == ("alpha/node-2",)
-        assert any(
-            m == "DELETE"
-            and p.startswith(f"/api/v1/namespaces/{NS_ALPHA}/pods/cockroachdb-1?")
-            and "gracePeriodSeconds=0" in p
-            for m, p in store.requests
-        )
+        deletes = [p for m, p in store.requests if m == "DELETE"]
+        assert deletes[-1] == f"/api/v1/namespaces/{NS_ALPHA}/pods/cockroachdb-1"  # no grace 0
         await until(lambda: any(e.phase == "Deleted" for e in pod_events(ctxs, "alpha/node-2")))
         await until(lambda: pod_events(ctxs, "alpha/node-2")[-1].ready)
         phases = [e.phase for e in pod_events(ctxs, "alpha/node-2")[seen:]]
         assert phases[0] == "Deleted" and "Pending" in phases and phases[-1] == "Running"
-        store.get("v1", "pods", NS_ALPHA, "cockroachdb-1")  # same name
+        assert pod_events(ctxs, "alpha/node-2")[-1].host == host2
+        assert not store.unschedulable
 
-        # Kill a whole cloud: every pod of beta, and only beta.
+        # Stop a node: cordon its Kubernetes node, delete the pod with grace 0; the new pod
+        # stays Pending (Unschedulable) until revive uncordons, then runs on the same node.
+        seen = len(pod_events(ctxs, "alpha/node-2"))
+        assert await clouds["alpha"].kill(Target("alpha", "node", 2), alpha) == ("alpha/node-2",)
+        assert store.unschedulable == {host2}
+        assert ("nodes", host2, {"spec": {"unschedulable": True}}) in store.patches
+        assert store.requests[-1] == (
+            "DELETE",
+            f"/api/v1/namespaces/{NS_ALPHA}/pods/cockroachdb-1?gracePeriodSeconds=0",
+        )
+        await until(
+            lambda: any(e.phase == "Pending" for e in pod_events(ctxs, "alpha/node-2")[seen:])
+        )
+        await anyio.sleep(0.5)  # many scheduler passes: still Pending
+        pod = store.get("v1", "pods", NS_ALPHA, "cockroachdb-1")
+        assert pod["status"]["phase"] == "Pending"
+        assert pod["status"]["conditions"][0]["reason"] == "Unschedulable"
+        assert not pod_events(ctxs, "alpha/node-2")[-1].ready
+        assert await clouds["alpha"].revive(Target("alpha", "node", 2), alpha) == ("alpha/node-2",)
+        assert not store.unschedulable
+        await until(lambda: pod_events(ctxs, "alpha/node-2")[-1].ready)
+        assert store.get("v1", "pods", NS_ALPHA, "cockroachdb-1")["spec"]["nodeName"] == host2
+
+        # Kill a whole cloud: every node of beta stopped, and only beta's pods deleted.
         hit = await clouds["beta"].kill(Target("beta", "cloud"), beta)
         assert hit == ("beta/node-1", "beta/node-2", "beta/node-3")
         for n in (1, 2, 3):
@@ -125,7 +149,18 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
         assert not any(e.phase == "Deleted" for e in pod_events(ctxs, "alpha/node-1"))
         with pytest.raises(StepError, match="no servers"):
             await clouds["beta"].kill(Target("beta", "server", 1), beta)
-        assert await clouds["beta"].revive(Target("beta", "node", 1), beta) == ("beta/node-1",)
+        revived = await clouds["beta"].revive(Target("beta", "cloud"), beta)
+        assert revived == ("beta/node-1", "beta/node-2", "beta/node-3")
+        assert not store.unschedulable
+        for n in (1, 2, 3):
+            await until(lambda n=n: pod_events(ctxs, f"beta/node-{n}")[-1].ready)
+
+        # A stop left in force is in the ledger, so teardown (even after a crash) uncordons.
+        await clouds["alpha"].kill(Target("alpha", "node", 1), alpha)
+        cordon = [r for r in ctxs.ledger.live(cloud="alpha") if r.resource_type == "k8s_cordon"]
+        assert [(r.resource_id, r.get("node")) for r in cordon] == [
+            (store.node_name(hosts[0]), "alpha/node-1")
+        ]
 
         # Cancelling the watchers is prompt even with a stream open.
         started = time.monotonic()
@@ -140,6 +175,7 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
             ctx.forget(record)
         await backend.aclose()
     assert ctxs.ledger.live() == []
+    assert not store.unschedulable
     assert store.list("v1", "namespaces", None, "")["items"] == []
     assert store.list("v1", "pods", None, "")["items"] == []
 
@@ -177,7 +213,7 @@ async def test_watch_reconnects_after_a_dropped_stream_410_and_a_500(
         fake_api.fault("GET", r"/pods$", status=500, times=1)
         store.drop_watches()
         await until(lambda: lists() == listed + 2 and watches() == 5)
-        await backend.kill(Target("alpha", "node", 3), alpha)
+        await backend.kill(Target("alpha", "pod", 3), alpha)
         await until(lambda: any(e.phase == "Deleted" for e in pod_events(ctxs, "alpha/node-3")))
         await until(lambda: pod_events(ctxs, "alpha/node-3")[-1].ready)
         tg.cancel_scope.cancel()
@@ -309,7 +345,7 @@ async def test_a_retried_step_records_nothing_twice_and_stuck_pods_say_why(
     recorded = len(ctxs.of(ResourceRecorded))
     assert recorded == 6
     fake_api.cluster.pod_waiting_reason = "ImagePullBackOff"
-    await backend.kill(Target("alpha", "node", 1), alpha)
+    await backend.kill(Target("alpha", "pod", 1), alpha)
     cockroach = next(s for s in backend.steps() if s.name == "cockroach")
     alpha.step = "cockroach"
     with anyio.move_on_after(1.5):

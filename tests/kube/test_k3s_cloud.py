@@ -12,14 +12,37 @@ import pytest
 import yaml
 from cryptography import x509
 
-from engine.config.model import CloudConfig, ClusterConfig, DemoConfig, KubernetesConfig
+from engine.cockroach.classify import Liveness
+from engine.cockroach.cluster import CockroachCluster
+from engine.cockroach.queries import NodeRow
+from engine.config.model import (
+    CloudConfig,
+    ClusterConfig,
+    DemoConfig,
+    KubernetesConfig,
+    WorkloadConfig,
+)
 from engine.errors import StepError
-from engine.events import PodObserved, StepProgress, encode
-from engine.kube import delete_kube_resource, kill_pod, kube_steps, watch_pods
+from engine.events import (
+    CloudApiObserved,
+    CloudInfo,
+    Event,
+    KillIssued,
+    NodeObserved,
+    PodObserved,
+    RunStarted,
+    StepProgress,
+    encode,
+)
+from engine.kube import delete_kube_resource, kube_steps, start_node, stop_node, watch_pods
 from engine.kube.pki import Issued, k3s_ca_set, load_key
 from engine.kube.pki import issue_leaf as issue
 from engine.kube.topology import SEEDS_META
 from engine.ledger import LedgerRecord
+from engine.real_cloud import KubernetesCloud, _after
+from engine.report import build_report
+from engine.state import fold
+from engine.targets import Target
 
 from .conftest import Contexts, until
 from .fake_apiserver import FakeApiServer, TLSFiles
@@ -50,7 +73,9 @@ async def k3s(
     tls = TLSFiles(
         serving.bundle_pem, serving.key_pem, k3s_ca_set(cloud_dir).files["client-ca.crt"]
     )
-    server = FakeApiServer(cluster=FakeCluster(nodes=3, pod_ready_after=0.1), token=None, tls=tls)
+    hosts = [f"xr-20261127-051200-a1b2-vexx-server-{i}" for i in (1, 2, 3)]  # k3s: hostnames
+    cluster = FakeCluster(nodes=3, pod_ready_after=0.1, node_names=hosts)
+    server = FakeApiServer(cluster=cluster, token=None, tls=tls)
     server.start()
     ctxs("vexx", floating_ips=["127.0.0.1", "127.0.0.2", "127.0.0.3"], k3s_api_port=server.port)
     try:
@@ -215,14 +240,10 @@ async def test_after_a_restart_the_api_is_found_from_the_floating_ip_record(
     ctx.step = "floating_ips"
     ctx.record("floating_ip", "fip-2", "127.0.0.2", index="2", address="127.0.0.2")
     ctx.record("floating_ip", "fip-1", "127.0.0.1", index="1", address="127.0.0.1")
-    await kill_pod(ctx, 2)
-    deletes = [p for m, p in server.cluster.requests if m == "DELETE"]
-    assert deletes == [
-        "/api/v1/namespaces/crossroom-xr-20261127-051200-a1b2-vexx/pods/cockroachdb-1"
-        "?gracePeriodSeconds=0"
-    ]
-    logs = [line for e in ctxs.events if hasattr(e, "lines") for line in e.lines]
-    assert "pod cockroachdb-1 was already gone" in logs
+    await stop_node(ctx, 2)  # no pods yet: it cordons server 2's Kubernetes node
+    patches = [p for m, p in server.cluster.requests if m == "PATCH"]
+    assert patches == ["/api/v1/nodes/xr-20261127-051200-a1b2-vexx-server-2"]
+    assert server.cluster.unschedulable == {"xr-20261127-051200-a1b2-vexx-server-2"}
 
 
 @pytest.mark.anyio
@@ -257,3 +278,135 @@ async def test_an_api_with_a_foreign_ca_is_named_as_a_tls_problem(
         ctxs.of(StepProgress)[-1].message
         == f"waiting for the API at https://127.0.0.1:{server.port}"
     )
+
+
+@pytest.mark.anyio
+async def test_node_n_is_the_pod_on_server_n_for_kills_grid_monitor_and_report(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    """The scheduler put the ordinals anywhere; node 2 is still the pod on server 2, for
+    the kill, the pod feed (grid), the monitor's node-ID naming and the report."""
+    ctxs, server = k3s
+    ctx = ctxs("vexx")
+    store = server.cluster
+    server_of = {o: store.placement(o) for o in (0, 1, 2)}  # ordinal -> server index
+    assert any(server_of[o] != o + 1 for o in server_of)  # not ordinal N-1 on server N
+    ordinal_on_2 = next(o for o, s in server_of.items() if s == 2)
+    host_2 = "xr-20261127-051200-a1b2-vexx-server-2"
+    book = CockroachCluster(ClusterConfig(), WorkloadConfig())
+    steps = {s.name: s for s in kube_steps(ctxs.demo, ctx.cloud)}
+    cockroach = _after(steps["cockroach"], book)
+    for name, step in (("kubernetes", steps["kubernetes"]), ("cockroach", cockroach)):
+        ctx.step = name
+        with anyio.fail_after(20):
+            await step.run(ctx)
+
+    def pods(node: str) -> list[PodObserved]:
+        return [e for e in ctxs.of(PodObserved) if e.pod == node]
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watch_pods, ctx)
+        for n in (1, 2, 3):  # the grid's cells: node N runs on server N
+            await until(
+                lambda n=n: bool(pods(f"vexx/node-{n}")) and pods(f"vexx/node-{n}")[-1].ready
+            )
+            assert pods(f"vexx/node-{n}")[-1].host == f"xr-20261127-051200-a1b2-vexx-server-{n}"
+
+        # Stop node 2: server 2's Kubernetes node is cordoned and the pod ON it is deleted.
+        seen = len(pods("vexx/node-2"))
+        assert await stop_node(ctx, 2) == ("vexx/node-2",)
+        assert store.unschedulable == {host_2}
+        assert store.requests[-1] == (
+            "DELETE",
+            f"/api/v1/namespaces/crossroom-xr-20261127-051200-a1b2-vexx/pods/"
+            f"cockroachdb-{ordinal_on_2}?gracePeriodSeconds=0",
+        )
+        # Its replacement is Pending with no node yet: still node 2, not a new node.
+        await until(lambda: any(e.phase == "Pending" for e in pods("vexx/node-2")[seen:]))
+        assert {e.pod for e in ctxs.of(PodObserved)} == {f"vexx/node-{n}" for n in (1, 2, 3)}
+        assert all(pods(f"vexx/node-{n}")[-1].ready for n in (1, 3))
+        assert await start_node(ctx, 2) == ("vexx/node-2",)
+        assert not store.unschedulable
+        await until(lambda: pods("vexx/node-2")[-1].ready)
+        assert pods("vexx/node-2")[-1].host == host_2
+        tg.cancel_scope.cancel()
+
+    # The monitor: node IDs come in join order, names from each node's advertised address
+    # (k3s: its server's floating IP).
+    joined = {7: "127.0.0.3", 8: "127.0.0.1", 9: "127.0.0.2"}
+    rows = [
+        NodeRow(Liveness(i, 1, 2e9), address=f"{ip}:26257", locality="cloud=vexx")
+        for i, ip in joined.items()
+    ]
+    book.book.learn(rows, {7: "live", 8: "live", 9: "live"})
+    assert {i: n.name for i, n in book.book.nodes.items()} == {
+        7: "vexx/node-3",
+        8: "vexx/node-1",
+        9: "vexx/node-2",
+    }
+
+    # The screen and the report fold the same names: one cell per node, kill on node 2.
+    events: list[Event] = [
+        RunStarted(
+            run_id="r",
+            demo="d",
+            simulated=False,
+            speed=1.0,
+            seed=0,
+            run_dir="",
+            clouds=(CloudInfo(name="vexx", label="Vexx"),),
+        ),
+        *ctxs.of(PodObserved),
+        *(
+            NodeObserved(node=n.name, cloud="vexx", liveness="live", node_id=i, t=1.0)
+            for i, n in book.book.nodes.items()
+        ),
+        KillIssued(target="vexx/node-2", target_kind="node", nodes=("vexx/node-2",), t=2.0),
+        NodeObserved(node="vexx/node-2", cloud="vexx", liveness="suspect", node_id=9, t=8.0),
+    ]
+    state = fold(events)
+    assert [n.node for n in state.nodes_of("vexx")] == ["vexx/node-1", "vexx/node-2", "vexx/node-3"]
+    assert state.nodes["vexx/node-2"].node_id == 9
+    assert build_report(state, 0.0)["kills"][0]["nodes"] == ["vexx/node-2"]
+    assert build_report(state, 0.0)["kills"][0]["suspect_after_s"] == 6.0
+
+
+class _Servers:
+    """The OpenStack side of a ``KubernetesCloud``, as far as kills go: servers stop, start."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    async def kill(self, target: Target, ctx: object) -> tuple[str, ...]:
+        self.calls.append(("stop", str(target)))
+        return (f"{target.cloud}/node-{target.index or 1}",)
+
+    async def revive(self, target: Target, ctx: object) -> tuple[str, ...]:
+        self.calls.append(("start", str(target)))
+        return (f"{target.cloud}/node-{target.index or 1}",)
+
+
+@pytest.mark.anyio
+async def test_stopping_server_1_says_the_api_is_gone_and_starting_it_waits_for_the_api(
+    k3s: tuple[Contexts, FakeApiServer],
+) -> None:
+    ctxs, server = k3s
+    ctx = ctxs("vexx")
+    cloud = KubernetesCloud(ctxs.demo, ctx.cloud, None)
+    servers = _Servers()
+    cloud.base = servers  # type: ignore[assignment]
+    await cloud.kill(Target("vexx", "server", 2), ctx)
+    assert ctxs.of(CloudApiObserved) == []  # an agent's server: the API stays
+    await cloud.kill(Target("vexx", "server", 1), ctx)
+    (gone,) = ctxs.of(CloudApiObserved)
+    assert not gone.reachable
+    await cloud.revive(Target("vexx", "server", 1), ctx)  # the API answers: it says so
+    assert [e.reachable for e in ctxs.of(CloudApiObserved)] == [False, True]
+    assert any(p.startswith("/version") for _, p in server.cluster.requests)
+    # Pod faults go through Kubernetes, never to the servers.
+    await cloud.revive(Target("vexx", "pod", 2), ctx)
+    assert servers.calls == [
+        ("stop", "vexx/server-2"),
+        ("stop", "vexx/server-1"),
+        ("start", "vexx/server-1"),
+    ]

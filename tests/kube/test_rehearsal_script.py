@@ -97,7 +97,7 @@ async def test_demo_file_runs_against_the_runnable_fake_server(
         tg.start_soon(watch_pods, ctxs("gamma"))
         await until(lambda: ready("gamma/node-1") and ready("gamma/node-2"))
         assert not any(e.pod == "gamma/node-3" for e in ctxs.of(PodObserved))  # servers: 2
-        await clouds["gamma"].kill(Target("gamma", "node", 1), ctxs("gamma"))
+        await clouds["gamma"].kill(Target("gamma", "pod", 1), ctxs("gamma"))
         await until(
             lambda: any(
                 e.pod == "gamma/node-1" and e.phase == "Deleted" for e in ctxs.of(PodObserved)

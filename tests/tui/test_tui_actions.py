@@ -47,7 +47,8 @@ async def test_footer_and_palette_offer_the_same_actions_as_check_action() -> No
         assert "retry" in shown and "cancel" not in shown
         app.focused_cloud = "netapp"  # running: cancel, no retry, no kill (no nodes yet)
         shown = {d for _, d in hints(lambda name: app.check_action(name, ()))}
-        assert "cancel" in shown and "retry" not in shown and "kill node" not in shown
+        assert "cancel" in shown and "retry" not in shown and "stop node" not in shown
+        assert "restart pod" not in shown
         assert "pause" not in shown  # replay keys only in a replay
         app.focused_cloud = "t2cloud"
         await pilot.press("ctrl+p")

@@ -17,6 +17,7 @@ from scenes import mid_show
 from textual import events
 from textual.pilot import Pilot
 
+from engine import events as ev
 from tui.app import RoomApp
 from tui.widgets.cloud_pane import CloudPane
 from tui.widgets.leaderboard import Leaderboard
@@ -171,16 +172,28 @@ async def test_destructive_keys_name_the_target_and_any_other_key_declines() -> 
         await until(pilot, lambda: bool(app.state.cloud_order), 5, "events")
         bar = app.screen.query_one(PromptBar)
         await pilot.press("4", "x")
-        assert "KILL ibm (all 3 nodes at once)?" in bar.question
+        assert "KILL ibm: kill cloud (stop every server, all 3 nodes at once)?" in bar.question
         await pilot.press("escape")
         assert not bar.question and room.calls == []
         await pilot.press("v")
-        assert "Kill which server of IBM?" in bar.question
+        assert "Stop which server of IBM?" in bar.question
         await pilot.press("3")
-        assert "KILL ibm/server-3" in bar.question
+        assert "KILL ibm/server-3: stop server (stop the VM and node-3 on it" in bar.question
         await pilot.press("y")
         await pilot.pause()
         assert room.calls == [("kill", "ibm/server-3")]
+        # Each fault is its own key, and the bar names the exact target and the fault.
+        await pilot.press("b", "2")
+        assert "KILL ibm/pod-2: restart pod (node" in bar.question
+        assert "the StatefulSet brings it back on the same node, same node ID" in bar.question
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("k", "1")
+        assert "KILL ibm/node-1: stop node (node" in bar.question
+        assert "cordon its Kubernetes node and delete its pod" in bar.question
+        await pilot.press("y")
+        await pilot.pause()
+        assert room.calls[1:] == [("kill", "ibm/pod-2"), ("kill", "ibm/node-1")]
 
 
 async def test_retry_and_cancel_reach_the_focused_cloud() -> None:
@@ -198,3 +211,20 @@ async def test_retry_and_cancel_reach_the_focused_cloud() -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert ("cancel", "netapp") in room.calls
+
+
+async def test_a_restarting_pod_and_a_cloud_without_its_api_say_so() -> None:
+    events_ = [
+        *mid_show(),
+        ev.KillIssued(t=131.0, target="ibm/pod-2", target_kind="pod", nodes=("ibm/node-2",)),
+        ev.CloudApiObserved(t=131.0, cloud="ibm", reachable=False, detail="ibm/server-1"),
+    ]
+    app = frozen_app(ScriptedRoom(events_))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: "ibm" in app.state.clouds, 5, "events")
+        await until(pilot, lambda: app.state.clouds["ibm"].api_stale_since_t is not None, 5, "api")
+        app.refresh_view(slow=True, timers=True)
+        await pilot.pause()
+        text = text_of(pane(app, "ibm"))
+        assert "restarting" in text  # a pod restart, not a stopped node
+        assert "stale" in text  # what the pane shows of ibm's pods is its last word

@@ -31,8 +31,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="run the show headless: step lines, then join and kill tables",
         description=(
             "Run every cloud's plan with no screen. Prints one line per step transition, "
-            "then each cloud's time to join and every kill's time to suspect, dead and "
-            "healed. Exit 0 when every cloud joined, 1 when any failed, 2 on bad input."
+            "then each cloud's time to join and every kill's time to probe down, suspect, "
+            "dead, back and healed. Exit 0 when every cloud joined, 1 when any failed, 2 on "
+            "bad input."
         ),
     )
     add_demo_options(p)
@@ -42,8 +43,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="append",
         default=[],
         metavar="TARGET@SECONDS",
-        help="kill CLOUD, CLOUD/node-N or CLOUD/server-N this many demo seconds after all "
-        "clouds joined (repeatable)",
+        help="this many demo seconds after all clouds joined: CLOUD/pod-N restarts node N's "
+        "pod, CLOUD/node-N stops node N (cordon + delete its pod), CLOUD/server-N stops "
+        "server N, CLOUD stops every server of the cloud (repeatable)",
     )
     p.add_argument(
         "--fail",
@@ -142,7 +144,12 @@ async def _chaos(room: Room, demo: DemoConfig, kills: list[tuple[str, float]]) -
         room.notice("the cluster monitor sees no cluster: not waiting for kills to heal")
         return
     while room.clock.now() < deadline:
-        pending = [k for k in room.state.kills if k.healed_t is None and not k.error]
+        # Done: healed, or back without the cluster ever losing a replica (a pod restart).
+        pending = [
+            k
+            for k in room.state.kills
+            if k.healed_t is None and not k.error and (k.degraded or k.back_t is None)
+        ]
         if not pending:
             return
         await room.clock.sleep(1.0)

@@ -174,7 +174,15 @@ class CloudPane(RoomLines):
         self._frame(view, cloud)
         cur = cloud.current
         lines: list[Line] = []
-        if cloud.status == "joined":
+        if cloud.api_stale_since_t is not None:
+            stale = age(view.now - cloud.api_stale_since_t)
+            text = (
+                f"⚠ no k8s API {stale}: stale"
+                if width < 40
+                else (f"⚠ Kubernetes API unreachable {stale}: pods as last seen")
+            )
+            lines.append(((fit(text, width), "bold $node-suspect"),))
+        elif cloud.status == "joined":
             lines.append(((f"✔ joined in {duration(cloud.time_to_join_s)}", "bold $step-done"),))
         elif cur is not None:
             look = step_look(cur)

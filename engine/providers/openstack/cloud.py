@@ -108,8 +108,8 @@ class OpenStackCloud:
         return [(target.index, by_index[target.index])]
 
     async def _power(self, target: Target, ctx: StepContext, action: str) -> tuple[str, ...]:
-        if target.kind == "node" or target.cloud != self.cloud.name:
-            return ()
+        if target.kind in ("pod", "node") or target.cloud != self.cloud.name:
+            return ()  # Kubernetes faults (engine.kube.pods); node N is on server N
         s = await self.session()
         fn = (
             s.connection.compute.stop_server
