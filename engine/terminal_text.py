@@ -29,9 +29,10 @@ from engine.redact import redact
 SHOWN_LIMIT = 2_000
 """Characters of one outside line shown at most (a terminal is a few hundred wide; the
 full line stays in the run directory). Past it: ``… [+N chars]``."""
-LOOKAHEAD = 4_096
-"""Characters past the cut still given to redaction, so a secret that begins before the
-cut is recognised whole (a PEM key, a long token)."""
+LOOKAHEAD = 256
+"""Characters past the cut still given to redaction, so a quoted secret that begins
+before the cut is recognised whole. (A secret cut short is masked anyway: redaction of
+cut text masks a value, a URL's userinfo or a PEM key that runs to the end.)"""
 
 _PICTURES: dict[int, str] = {code: chr(0x2400 + code) for code in range(0x20)}
 _PICTURES[0x09] = " "
