@@ -2,15 +2,22 @@
 
 The screen, the headless printer, replay, the report and the engine itself (the join
 step reads which nodes are live) all fold the same events with this one function.
-Everything is frozen; mappings are rebuilt on change and never mutated.
+Everything is frozen and never mutated. Folding is linear in the events, however many
+distinct clouds, nodes, resources and steps a recording names: mappings are persistent
+hash tries (``immutables.Map``, the structure behind ``contextvars``), so a change costs
+O(log n) and shares the rest with the state before it; copying a dict per event made
+20,000 resources take 40 s to fold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from types import MappingProxyType
 from typing import TypeVar
+
+import immutables
 
 from engine import events as ev
 
@@ -18,6 +25,14 @@ LOG_TAIL = 8
 """Log lines a cloud keeps in state (panes show the tail; the full log is on disk)."""
 WORKLOAD_HISTORY = 120
 """Seconds of ops/s kept for the sparkline."""
+MAX_STEPS = 64
+"""Steps a cloud shows at most: a plan has about a dozen; step names beyond this (from a
+hostile or broken recording) are not added, so a step event costs O(1), not O(names)."""
+MAX_SETTINGS = 100
+"""Cluster settings remembered (a show applies a handful)."""
+
+ResourceKey = tuple[str, str]
+"""(resource type, resource id)."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +75,9 @@ class CloudState:
     log_count: int = 0
     resources: int = 0
     leftovers: tuple[str, ...] = ()
-    resource_list: tuple[ResourceState, ...] = ()
-    """What ``resources`` counts, oldest first."""
+    held: Mapping[ResourceKey, tuple[int, ResourceState]] = field(default_factory=immutables.Map)
+    """What ``resources`` counts, with the order it was made in (``resource_list``)."""
+    made: int = 0
     preflight_ok: bool | None = None
     """``None`` until a preflight check has answered for this cloud."""
     preflight: str = ""
@@ -85,6 +101,11 @@ class CloudState:
             if s.name == name:
                 return s
         return None
+
+    @cached_property
+    def resource_list(self) -> tuple[ResourceState, ...]:
+        """What the cloud holds, oldest first (sorted once per state, when asked)."""
+        return tuple(r for _, r in sorted(self.held.values(), key=lambda held: held[0]))
 
 
 @dataclass(frozen=True)
@@ -154,8 +175,8 @@ class RoomState:
     started_wall: float | None = None
     t: float = 0.0
     cloud_order: tuple[str, ...] = ()
-    clouds: Mapping[str, CloudState] = field(default_factory=lambda: MappingProxyType({}))
-    nodes: Mapping[str, NodeState] = field(default_factory=lambda: MappingProxyType({}))
+    clouds: Mapping[str, CloudState] = field(default_factory=immutables.Map)
+    nodes: Mapping[str, NodeState] = field(default_factory=immutables.Map)
     health: Health = Health()
     workload: Workload = Workload()
     monitor: str = ""
@@ -169,9 +190,19 @@ class RoomState:
         return [self.clouds[n] for n in self.cloud_order]
 
     def nodes_of(self, cloud: str) -> list[NodeState]:
-        return sorted(
-            (n for n in self.nodes.values() if n.cloud == cloud), key=lambda n: _node_key(n.node)
-        )
+        return list(self._nodes_by_cloud.get(cloud, ()))
+
+    @cached_property
+    def _nodes_by_cloud(self) -> dict[str, tuple[NodeState, ...]]:
+        """Every cloud's nodes in name order, grouped once per state: a screen asks for
+        each of 100 clouds every tick, and a scan of every node per cloud is O(clouds x nodes)."""
+        groups: dict[str, list[NodeState]] = {}
+        for n in self.nodes.values():
+            groups.setdefault(n.cloud, []).append(n)
+        return {
+            cloud: tuple(sorted(nodes, key=lambda n: _node_key(n.node)))
+            for cloud, nodes in groups.items()
+        }
 
     def count(self, liveness: str) -> int:
         return sum(1 for n in self.nodes.values() if n.liveness == liveness)
@@ -187,17 +218,26 @@ V = TypeVar("V")
 
 
 def _put(mapping: Mapping[K, V], key: K, value: V) -> Mapping[K, V]:
-    """A new read-only mapping with one entry set; the old one is never mutated."""
-    new = dict(mapping)
-    new[key] = value
-    return MappingProxyType(new)
+    """A new read-only mapping with one entry set, in O(log n); the old one is unchanged."""
+    if not isinstance(mapping, immutables.Map):
+        mapping = immutables.Map(dict(mapping))
+    return mapping.set(key, value)
+
+
+def _drop(mapping: Mapping[K, V], key: K) -> Mapping[K, V]:
+    """A new read-only mapping without ``key``, in O(log n); the old one is unchanged."""
+    if key not in mapping:
+        return mapping
+    if not isinstance(mapping, immutables.Map):
+        mapping = immutables.Map(dict(mapping))
+    return mapping.delete(key)
 
 
 def _with_step(cloud: CloudState, name: str, create: bool = False, **changes: object) -> CloudState:
     """Change one step; an unknown step is added only when it starts (``create``), so
     progress from outside the plan (teardown) never grows the step strip."""
     if all(s.name != name for s in cloud.steps):
-        if not create:
+        if not create or len(cloud.steps) >= MAX_STEPS:
             return cloud
         return replace(cloud, steps=(*cloud.steps, replace(StepState(name), **changes)))  # type: ignore[arg-type]
     steps = tuple(replace(s, **changes) if s.name == name else s for s in cloud.steps)  # type: ignore[arg-type]
@@ -266,19 +306,11 @@ def _fold_cloud(state: RoomState, e: ev.Event) -> RoomState:
         c = replace(c, log_tail=tail, log_count=c.log_count + len(e.lines))
     elif isinstance(e, ev.ResourceRecorded):
         made = ResourceState(e.resource_type, e.resource_id, e.name, e.step)
-        kept = tuple(
-            r
-            for r in c.resource_list
-            if (r.resource_type, r.resource_id) != (e.resource_type, e.resource_id)
-        )
-        c = replace(c, resources=c.resources + 1, resource_list=(*kept, made))
+        held = _put(c.held, (e.resource_type, e.resource_id), (c.made, made))
+        c = replace(c, resources=c.resources + 1, held=held, made=c.made + 1)
     elif isinstance(e, ev.ResourceDeleted):
-        left = tuple(
-            r
-            for r in c.resource_list
-            if (r.resource_type, r.resource_id) != (e.resource_type, e.resource_id)
-        )
-        c = replace(c, resources=max(0, c.resources - 1), resource_list=left)
+        held = _drop(c.held, (e.resource_type, e.resource_id))
+        c = replace(c, resources=max(0, c.resources - 1), held=held)
     elif isinstance(e, ev.TeardownStarted):
         c = replace(c, status="tearing_down")
     elif isinstance(e, ev.TeardownFinished):
@@ -445,7 +477,7 @@ def apply(state: RoomState, e: ev.Event) -> RoomState:
             started_wall=e.wall,
             t=e.t,
             cloud_order=tuple(c.name for c in e.clouds),
-            clouds=MappingProxyType(clouds),
+            clouds=immutables.Map(clouds),
         )
     if isinstance(e, ev.NodeObserved):
         return _fold_node(state, e)
@@ -476,7 +508,7 @@ def apply(state: RoomState, e: ev.Event) -> RoomState:
     if isinstance(e, ev.Notice):
         return replace(state, notices=(*state.notices, e)[-50:])
     if isinstance(e, ev.SettingApplied):
-        return replace(state, settings=(*state.settings, e))
+        return replace(state, settings=(*state.settings[-MAX_SETTINGS + 1 :], e))
     if isinstance(e, ev.RunFinished):
         return replace(state, finished=True)
     if isinstance(e, ev.CloudStarted):

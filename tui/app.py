@@ -25,6 +25,7 @@ from engine import events as ev
 from engine.commands import RoomCommands
 from engine.replay import ReplayRoom
 from engine.state import CloudState, RoomState, apply
+from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES
 from tui.actions import bindings
 from tui.handlers import Prompt, RoomActionHandlers
@@ -126,7 +127,9 @@ class RoomApp(RoomActionHandlers, App[int]):
                     unsubscribe()
                     self.room = None
         except Exception as exc:  # shown, not raised: the terminal must be restored
-            self.exit(1, message=f"crossroom: the engine stopped: {type(exc).__name__}: {exc}")
+            self.exit(
+                1, message=shown(f"crossroom: the engine stopped: {type(exc).__name__}: {exc}")
+            )
         finally:
             self._room_closed.set()
 

@@ -13,6 +13,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from engine.library_logs import route_library_logs
+from engine.terminal_text import safe_standard_streams
+
 SUBCOMMANDS: tuple[str, ...] = ("run", "validate", "check", "teardown", "sweep", "replay")
 """Modules in ``tui.commands``; each adds its parser to the ``crossroom`` command line."""
 
@@ -49,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The engine reports through events; its loggers must never write over the screen.
     logging.getLogger("engine").addHandler(logging.NullHandler())
     logging.getLogger("engine").propagate = False
+    # Libraries' loggers (keystoneauth prints auth URLs with their credentials) go
+    # through the same redaction as our own text.
+    route_library_logs()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
@@ -57,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.commands import screen
 
             return int(screen.run(args))
-        return int(args.func(args))
+        # Every printed line of a headless command is outside text made safe: no secret,
+        # no control sequence, whoever prints it. (The screen writes to its own stream.)
+        with safe_standard_streams():
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("crossroom: interrupted", file=sys.stderr)
         return 130

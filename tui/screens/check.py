@@ -15,15 +15,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from engine.redact import redact
 from engine.state import RoomState
+from engine.terminal_text import shown
 
 REFRESH_S = 0.5
 
 
 def markup_safe(text: str) -> str:
-    """Cloud answers are free text: no secret and no Rich markup gets through."""
-    return escape(redact(text))
+    """Cloud answers are free text: no secret, control character or Rich markup gets
+    through (``shown``, then escaped)."""
+    return escape(shown(text))
 
 
 def check_text(state: RoomState) -> str:

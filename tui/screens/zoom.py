@@ -11,10 +11,11 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Input, Log
 
-from engine.redact import redact
+from engine.terminal_text import shown
 from tui.inbox import LOG_KEEP, LogBook
 from tui.view import RoomView
 from tui.widgets.key_hints import KeyHints
@@ -52,7 +53,7 @@ class ZoomScreen(Screen[None]):
         )
 
     def on_mount(self) -> None:
-        self.query_one("#zoom-log", Log).border_title = f"log of {self.cloud}"
+        self.query_one("#zoom-log", Log).border_title = Content(shown(f"log of {self.cloud}"))
         self.query_one(Input).display = False
 
     def on_key(self, event: events.Key) -> None:
@@ -89,8 +90,8 @@ class ZoomScreen(Screen[None]):
         log_widget.clear()
         self._seen = 0
         title = f"log of {self.cloud}"
-        log_widget.border_title = (
-            f"{title}, lines matching {self._filter!r}" if self._filter else title
+        log_widget.border_title = Content(
+            shown(f"{title}, lines matching {self._filter!r}" if self._filter else title)
         )
         view = getattr(self.app, "view", None)
         logs = getattr(self.app, "logs", None)
@@ -104,7 +105,7 @@ class ZoomScreen(Screen[None]):
         self.query_one(StepList).show(view)
         self.query_one(ResourceList).show(view)
         cloud_log = logs.get(self.cloud)
-        new = [redact(line) for line in cloud_log.since(self._seen)]
+        new = [shown(line) for line in cloud_log.since(self._seen)]
         self._seen = cloud_log.total
         if self._filter:
             needle = self._filter.lower()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from textual.content import Content
+
 from engine.plan import STEP_TITLES
-from engine.redact import redact
 from engine.state import CloudState, NodeState
+from engine.terminal_text import shown
 from tui.look import (
     age,
     cloud_elapsed,
@@ -119,6 +121,7 @@ class CloudPane(RoomLines):
         self._shape: tuple[object, ...] = ()
         self._status = ""
         self._focused = False
+        self._title = ""
 
     def _frame(self, view: RoomView, cloud: CloudState) -> None:
         """Border title and classes; they change rarely, so they are set only on change."""
@@ -130,8 +133,9 @@ class CloudPane(RoomLines):
         total = duration(cloud_elapsed(cloud, view.now)) if cloud.status != "idle" else ""
         key = str((self.index + 1) % 10) if self.index < 10 else ""
         title = f"{key} {cloud.label}" + (f" · {cloud.region}" if cloud.region else "")
-        if title != self.border_title:
-            self.border_title = title
+        if title != self._title:
+            self._title = title
+            self.border_title = Content(shown(title, 200))  # plain text: never markup
         if cloud.status != self._status:
             for cls in STATUS_CLASSES:
                 self.remove_class(cls)
@@ -150,14 +154,14 @@ class CloudPane(RoomLines):
 
     @staticmethod
     def _tail(view: RoomView, cloud: CloudState, room: int) -> tuple[str, ...]:
-        """The last ``room`` log lines, redacted: a pane shows what fits, from the ring."""
+        """The last ``room`` log lines, ``shown``: a pane shows what fits, from the ring."""
         if not room:
             return ()
         lines: tuple[str, ...] = cloud.log_tail
         if view.logs is not None and room > len(lines):
             ring = view.logs.get(cloud.name).lines
             lines = tuple(ring[i] for i in range(max(0, len(ring) - room), len(ring)))
-        return tuple(redact(line) for line in lines[-room:])
+        return tuple(shown(line) for line in lines[-room:])
 
     def build(self, view: RoomView, width: int, height: int) -> list[Line]:
         cloud = view.state.clouds.get(self.cloud)
@@ -217,9 +221,9 @@ class CloudPane(RoomLines):
         else:
             lines.append(node_cells(view, nodes, cloud.expected_nodes, width))
         if cloud.status == "failed":
-            lines.append(((fit(f"✖ {redact(cloud.error)}", width), "bold $step-failed"),))
+            lines.append(((fit(f"✖ {shown(cloud.error)}", width), "bold $step-failed"),))
         elif cur is not None and cur.message:
-            lines.append(((fit(redact(cur.message), width), "$text-muted"),))
+            lines.append(((fit(shown(cur.message), width), "$text-muted"),))
         room = max(0, min(LOG_ROWS, height - len(lines)))
         if view.tick % SLOW_EVERY == self.index % SLOW_EVERY or not self._log:
             self._log = self._tail(view, cloud, room)

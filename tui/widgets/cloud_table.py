@@ -8,8 +8,8 @@ change, the error, or the step's latest progress) in whatever width is left.
 from __future__ import annotations
 
 from engine.plan import STEP_TITLES
-from engine.redact import redact
 from engine.state import CloudState
+from engine.terminal_text import shown
 from tui.look import (
     age,
     bar,
@@ -61,10 +61,10 @@ def cloud_note(view: RoomView, cloud: CloudState) -> tuple[str, str]:
     if note is not None:
         return note
     if cloud.status == "failed":
-        return redact(cloud.error), "$step-failed"
+        return shown(cloud.error), "$step-failed"
     cur = cloud.current
     if cur is not None and cur.message:
-        return redact(cur.message), "$text-muted"
+        return shown(cur.message), "$text-muted"
     if cloud.status == "running" and cur is not None:
         return STEP_TITLES.get(cur.name, cur.name), "$text-muted"
     return "", ""

@@ -3,6 +3,11 @@
 Terminal bytes are the cost that hurts over SSH: a timer ticking in one row of a pane
 should send that row, not the pane. Subclasses build their lines from a ``RoomView``;
 this base diffs them against the last lines and refreshes just the changed rows.
+
+Parts are plain text, never markup, and every part is made ``visible`` where it becomes
+a segment: a control character in a label or a log line cannot reach the terminal,
+whichever widget shows it. Outside text is also ``shown`` (masked and capped) by the
+widget that picks it, before it is fitted to the width.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
+from engine.terminal_text import visible
 from tui.view import RoomView
 
 Part = tuple[str, str]
@@ -127,7 +133,7 @@ class RoomLines(Widget):
         if strip is None or self._base != self.visual_style:
             if len(self._strips) > 4 * max(8, len(self._lines)):
                 self._strips.clear()
-            segments = [Segment(text, self._rich(style)) for text, style in line if text]
+            segments = [Segment(visible(text), self._rich(style)) for text, style in line if text]
             strip = Strip(segments).crop_extend(0, width, self.visual_style.rich_style)
             self._strips[line] = strip
         return strip

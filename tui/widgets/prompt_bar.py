@@ -7,7 +7,7 @@ line costs a few hundred bytes to show and hide, and the show never leaves the s
 
 from __future__ import annotations
 
-from engine.redact import redact
+from engine.terminal_text import shown
 from tui.view import RoomView
 from tui.widgets.lines import Line, RoomLines, fit
 
@@ -54,6 +54,6 @@ class PromptBar(RoomLines):
         notices = view.state.notices
         if notices:
             n = notices[-1]
-            text = f" {redact(n.message)}"
+            text = f" {shown(n.message)}"
             return [((fit(text, width), NOTICE_STYLES.get(n.level, "")),)]
         return [((" ", ""),)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.plan import STEP_TITLES
-from engine.redact import redact
+from engine.terminal_text import shown
 from tui.look import cloud_elapsed, cloud_look, duration, step_elapsed, step_look
 from tui.view import RoomView
 from tui.widgets.lines import Line, RoomLines, fit
@@ -45,7 +45,7 @@ class StepList(RoomLines):
             )
             detail = step.error or step.message
             if detail and step.status in ("running", "failed"):
-                lines.append(((fit(f"  {redact(detail)}", width), sl.style),))
+                lines.append(((fit(f"  {shown(detail)}", width), sl.style),))
         if cloud.error:
-            lines.append(((fit(f"✖ {redact(cloud.error)}", width), "bold $step-failed"),))
+            lines.append(((fit(f"✖ {shown(cloud.error)}", width), "bold $step-failed"),))
         return lines
