@@ -13,7 +13,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-_RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,62}$")
+_RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,62}")
+SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+"""A cloud name: one word that is safe as a folder, a widget id and a resource name part."""
+
+
+class UnsafeName(ValueError):
+    """A run id or cloud name that could reach outside the run directory."""
 
 
 def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
@@ -34,7 +40,16 @@ def new_run_id(prefix: str) -> str:
 
 
 def valid_run_id(run_id: str) -> bool:
-    return bool(_RUN_ID.match(run_id))
+    return bool(_RUN_ID.fullmatch(run_id))
+
+
+def _inside(base: Path, name: str, what: str, rule: re.Pattern[str]) -> Path:
+    """``base/name``, refusing any name that is not one safe word or resolves elsewhere
+    (defence in depth: config and recordings are checked first, this holds regardless)."""
+    path = base / name
+    if not rule.fullmatch(name) or path.resolve().parent != base.resolve():
+        raise UnsafeName(f"{name!r} is not a valid {what}")
+    return path
 
 
 @dataclass(frozen=True)
@@ -43,13 +58,13 @@ class RunDir:
 
     @classmethod
     def create(cls, base: Path, run_id: str) -> RunDir:
-        root = base / "runs" / run_id
+        root = _inside(base / "runs", run_id, "run id", _RUN_ID)
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
         return cls(root)
 
     @classmethod
     def existing(cls, base: Path, run_id: str) -> RunDir:
-        root = base / "runs" / run_id
+        root = _inside(base / "runs", run_id, "run id", _RUN_ID)
         if not root.is_dir():
             raise FileNotFoundError(f"no run {run_id} under {base / 'runs'}")
         return cls(root)
@@ -73,6 +88,6 @@ class RunDir:
 
     def cloud_dir(self, cloud: str) -> Path:
         """Private per-cloud files (keys, user data, full log); created 0700."""
-        path = self.root / "clouds" / cloud
+        path = _inside(self.root / "clouds", cloud, "cloud name", SAFE_NAME)
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path
