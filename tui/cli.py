@@ -28,6 +28,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             "or on the clouds of --config."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"crossroom {_version()}")
     from tui.commands import screen
 
     screen.add_arguments(parser)
@@ -37,6 +38,16 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         module = importlib.import_module(f"tui.commands.{name}")
         module.add_parser(sub)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (one source of truth: pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("crossroom")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _wants_help(argv: Sequence[str]) -> bool:

@@ -17,6 +17,7 @@ from engine.replay import check_recording, open_replay
 from engine.state import RoomState, apply
 from themes.palette import DEFAULT_THEME, THEME_NAMES
 from tui.commands.demo_source import EXIT_BAD_INPUT
+from tui.commands.option_checks import speed_problem
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,8 +65,8 @@ def print_recording(path: Path, logs: bool = False) -> int:
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     problem = check_recording(path)
-    if problem is None and args.speed <= 0:
-        problem = "--speed: must be positive"
+    if problem is None:
+        problem = speed_problem(args.speed)
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT

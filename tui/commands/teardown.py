@@ -17,6 +17,7 @@ from engine.headless import HeadlessPrinter
 from engine.room import open_room
 from engine.rundir import RunDir, state_dir, valid_run_id
 from tui.commands.demo_source import BadInput, load, report_bad_input
+from tui.commands.option_checks import folder_problem
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,9 +39,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    base = state_dir(args.state_dir)
     if not valid_run_id(args.run):
         return report_bad_input(BadInput([f"--run {args.run}: not a run id"]))
+    problem = folder_problem(args.state_dir, "--state-dir") if args.state_dir else None
+    if problem:
+        return report_bad_input(BadInput([problem]))
+    base = state_dir(args.state_dir)
     try:
         run_dir = RunDir.existing(base, args.run)
         config = args.config or (str(run_dir.config_copy) if run_dir.config_copy.exists() else None)
