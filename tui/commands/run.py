@@ -126,11 +126,8 @@ async def _show(
         print(f"\nrun {state.run_id}: files in {state.run_dir}")
         if args.report:
             try:
-                await (
-                    anyio.Path(args.report)
-                    .expanduser()
-                    .write_text(json.dumps(report, indent=2) + "\n")
-                )
+                target = anyio.Path(Path(args.report).expanduser())
+                await target.write_text(json.dumps(report, indent=2) + "\n")
             except OSError as exc:  # the folder went away during the show, or the disk is full
                 print(f"--report {args.report}: {exc.strerror or exc}", file=sys.stderr)
     failed = [c for c in room.state.cloud_list() if c.status != "joined"]
