@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         kills = parse_kills(args.kill)
     except BadInput as exc:
         return report_bad_input(exc)
+    if args.report:
+        args.report = str(Path(args.report).expanduser())
     options = RoomOptions(
         seed=args.seed,
         speed=args.speed,
@@ -126,8 +128,7 @@ async def _show(
         print(f"\nrun {state.run_id}: files in {state.run_dir}")
         if args.report:
             try:
-                target = anyio.Path(Path(args.report).expanduser())
-                await target.write_text(json.dumps(report, indent=2) + "\n")
+                await anyio.Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
             except OSError as exc:  # the folder went away during the show, or the disk is full
                 print(f"--report {args.report}: {exc.strerror or exc}", file=sys.stderr)
     failed = [c for c in room.state.cloud_list() if c.status != "joined"]
