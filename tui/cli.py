@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -63,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
+    # SIGTERM (e.g. ``teardown --stop``) unwinds like Ctrl-C: the room closes, the recording
+    # is flushed and the run's lock is let go, instead of dying mid-write.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if args.command is None:
             from tui.commands import screen
