@@ -27,6 +27,8 @@ class RoomOptions:
     run_id: str | None = None
     """Reuse an existing run (its ledger) instead of starting a new one."""
     record: bool = True
+    purpose: str = "crossroom show"
+    """What holds the run while the room is open, named to anyone refused the run's lock."""
 
 
 class RoomCommands(Protocol):

@@ -206,6 +206,14 @@ class TeardownStarted(Event):
     cloud: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class KindCount:
+    """``3`` resources of kind ``server``: one entry of a teardown's tally."""
+
+    kind: str
+    count: int
+
+
 @_event
 @dataclass(frozen=True, kw_only=True)
 class TeardownFinished(Event):
@@ -214,6 +222,10 @@ class TeardownFinished(Event):
     kind: ClassVar[str] = "teardown_finished"
     cloud: str
     leftovers: tuple[str, ...] = ()
+    removed: tuple[KindCount, ...] = ()
+    """How many of each resource kind were deleted."""
+    left: tuple[KindCount, ...] = ()
+    """How many of each kind could not be deleted (their reasons are in ``leftovers``)."""
 
 
 @_event

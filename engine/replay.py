@@ -14,12 +14,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
+from itertools import islice
 from pathlib import Path
 
 import anyio
 
+from engine.config.files import regular_file_problem
 from engine.events import Event, EventSink, Notice, RunStarted
-from engine.recording import read_recording
+from engine.recording import BadRecording, RecordingReader, read_recording
 from engine.state import RoomState, apply
 
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
@@ -50,6 +52,8 @@ class ReplayRoom:
         self._sinks: list[EventSink] = []
         self._resumed = anyio.Event()
         self._resumed.set()
+        self.reader: RecordingReader | None = None
+        """What was read so far, with the lines skipped (set once playing starts)."""
 
     # --- RoomCommands ----------------------------------------------------------------------
 
@@ -129,10 +133,16 @@ class ReplayRoom:
 
     async def run(self) -> None:
         """Publish every event when its time comes; returns at the end of the recording."""
-        events = read_recording(self.path)
+        reader = read_recording(self.path)
+        self.reader = reader
+        events = iter(reader)
         last = self._mono()
         while True:
-            batch = await anyio.to_thread.run_sync(_take, events, BATCH)
+            try:
+                batch = await anyio.to_thread.run_sync(_take, events, BATCH)
+            except (BadRecording, OSError) as exc:  # checked before playing; changed since
+                self._publish(Notice(level="error", message=f"replay: {exc}", t=self.position))
+                break
             if not batch:
                 break
             for event in batch:
@@ -151,6 +161,9 @@ class ReplayRoom:
                     last = now
                 self._publish(event)
         self.finished = True
+        skipped = reader.summary()
+        if skipped:
+            self._publish(Notice(level="warning", message=f"replay: {skipped}", t=self.position))
         self._publish(Notice(message="replay: end of the recording", t=self.position))
 
 
@@ -175,15 +188,34 @@ async def open_replay(path: Path, speed: float = 1.0) -> AsyncIterator[ReplayRoo
             tg.cancel_scope.cancel()
 
 
+HEAD_LINES = 100
+"""Lines read before replaying to find the ``run_started`` that every recording opens with."""
+
+
 def check_recording(path: Path) -> str | None:
-    """A one-line reason the file cannot be replayed, or ``None``."""
-    if not path.is_file():
+    """A one-line reason the file cannot be replayed, or ``None``.
+
+    Only a regular file is opened (a FIFO would block), and its first ``run_started`` is
+    checked, so a recording whose clouds cannot be shown is refused before the screen opens.
+    """
+    problem = regular_file_problem(path)
+    if problem == "file not found":
         return f"{path}: no such file"
+    if problem:
+        return f"{path}: {problem}"
     try:
         with path.open("rb") as f:
-            head = f.readline()
+            head = f.read(4096).removeprefix(b"\xef\xbb\xbf")
     except OSError as exc:
         return f"{path}: {exc.strerror}"
     if not head.strip().startswith(b"{"):
         return f"{path}: not a crossroom recording (expected JSON lines, like events.jsonl)"
+    try:
+        for event in islice(read_recording(path), HEAD_LINES):
+            if isinstance(event, RunStarted):
+                break
+    except BadRecording as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"
     return None

@@ -37,8 +37,6 @@ from engine.events import (
     ReviveIssued,
     RunFinished,
     RunStarted,
-    TeardownFinished,
-    TeardownStarted,
     WorkloadSample,
     stamped,
 )
@@ -47,10 +45,11 @@ from engine.plan import StepContext
 from engine.preflight import preflight_cloud
 from engine.recording import Recorder
 from engine.redact import one_line
-from engine.rundir import RunDir, new_run_id, state_dir
+from engine.rundir import RunDir, RunLock, new_run_id, state_dir
 from engine.runner import run_cloud
 from engine.state import RoomState, apply
 from engine.targets import Target, node_name, parse_target
+from engine.teardown import teardown_cloud
 
 LOG_HISTORY_PER_CLOUD = 64
 """Log batches a late subscriber is replayed per cloud (older ones are on disk)."""
@@ -58,7 +57,6 @@ SAMPLE_HISTORY = {WorkloadSample: 120, ClusterHealthObserved: 1, MonitorStatus: 
 """Periodic samples a late subscriber needs only the latest of (120 s for the sparkline),
 so a long show's history grows with what happened, not with how long it ran."""
 FLUSH_EVERY_S = 0.5
-TEARDOWN_RETRIES = 3
 
 
 @dataclass
@@ -315,34 +313,7 @@ class Room:
                 tg.start_soon(self._teardown_cloud, name)
 
     async def _teardown_cloud(self, cloud: str) -> None:
-        ctx = self._contexts[cloud]
-        ctx.step = "teardown"
-        backend = self.backend.clouds[cloud]
-        self._publish(TeardownStarted(cloud=cloud))
-        leftovers: list[str] = []
-        for record in reversed(self.ledger.live(cloud)):
-            error = ""
-            for attempt in range(1, TEARDOWN_RETRIES + 1):
-                try:
-                    await backend.delete(record, ctx)
-                except StepError as exc:
-                    error = exc.message
-                    if exc.transient and attempt < TEARDOWN_RETRIES:
-                        await self.clock.sleep(2.0 * attempt)
-                        continue
-                except Exception as exc:  # contained to this resource
-                    error = f"{type(exc).__name__}: {exc}"
-                else:
-                    ctx.forget(record)
-                    error = ""
-                break
-            if error:
-                line = one_line(
-                    f"{record.resource_type} {record.name or record.resource_id}: {error}"
-                )
-                leftovers.append(line)
-                ctx.log(f"teardown: could not delete {line}", level="error")
-        self._publish(TeardownFinished(cloud=cloud, leftovers=tuple(leftovers)))
+        await teardown_cloud(self._contexts[cloud], self.backend.clouds[cloud], self._publish)
 
     # --- running -----------------------------------------------------------------------------
 
@@ -387,8 +358,10 @@ async def open_room(
     """Start a show (a new run, or ``options.run_id`` to reuse one) and close it on exit.
 
     Leaving the block cancels every worker; what they made stays in the ledger for
-    ``teardown``. Rehearsal clouds run at ``options.speed``; a demo with any real cloud
-    runs at real time, since real APIs cannot be sped up.
+    ``teardown``. The run is locked while the block runs (``RunBusy`` if another process
+    holds it), so a teardown from elsewhere cannot race the show. Rehearsal clouds run at
+    ``options.speed``; a demo with any real cloud runs at real time, since real APIs cannot
+    be sped up.
     """
     options = options or RoomOptions()
     speed = options.speed if all(c.provider == "sim" for c in demo.clouds) else 1.0
@@ -398,6 +371,23 @@ async def open_room(
         run_dir = RunDir.existing(base, options.run_id)
     else:
         run_dir = RunDir.create(base, new_run_id(demo.run_prefix))
+    lock = RunLock(run_dir, options.purpose)  # raises RunBusy: one show or teardown a run
+    try:
+        async with _room(demo, options, backend, run_dir, clock, speed) as room:
+            yield room
+    finally:
+        lock.release()
+
+
+@asynccontextmanager
+async def _room(
+    demo: DemoConfig,
+    options: RoomOptions,
+    backend: Backend | None,
+    run_dir: RunDir,
+    clock: ScaledClock,
+    speed: float,
+) -> AsyncIterator[Room]:
     if demo.source is not None and not run_dir.config_copy.exists():
         shutil.copyfile(demo.source, run_dir.config_copy)
     backend = backend or build_backend(demo, options.seed)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -31,6 +32,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             "or on the clouds of --config."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"crossroom {_version()}")
     from tui.commands import screen
 
     screen.add_arguments(parser)
@@ -40,6 +42,16 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         module = importlib.import_module(f"tui.commands.{name}")
         module.add_parser(sub)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (one source of truth: pyproject.toml)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("crossroom")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _wants_help(argv: Sequence[str]) -> bool:
@@ -58,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
+    # SIGTERM (e.g. ``teardown --stop``) unwinds like Ctrl-C: the room closes, the recording
+    # is flushed and the run's lock is let go, instead of dying mid-write.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if args.command is None:
             from tui.commands import screen

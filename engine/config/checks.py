@@ -11,6 +11,8 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from engine.config.durations import parse_duration
+from engine.config.schema import quoted
+from engine.rundir import SAFE_NAME
 
 RUN_PREFIX = re.compile(r"[a-z][a-z0-9-]{0,11}")
 NAMESPACE_PREFIX = re.compile(r"[a-z]([a-z0-9-]{0,30}[a-z0-9])?")
@@ -139,9 +141,19 @@ def locality(text: str) -> str | None:
 
 
 def cloud_name(text: str) -> str | None:
-    if any(ch.isspace() for ch in text) or "," in text or "=" in text:
-        return f"{text!r}: a cloud name may not hold spaces, ',' or '=' (it becomes a locality)"
-    return None
+    """The cloud's name becomes a folder, a widget id, a locality and part of resource
+    names, so it is one safe word (``SAFE_NAME``), with a suggestion when one is close."""
+    if SAFE_NAME.fullmatch(text):
+        return None
+    shown = quoted(text) or "this name"
+    rule = "1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit"
+    fixed = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")[:63]
+    hint = (
+        f"; did you mean {fixed!r}? (rename it in your clouds.yaml too)"
+        if SAFE_NAME.fullmatch(fixed)
+        else ""
+    )
+    return f"{shown} is not a valid cloud name: {rule}{hint}"
 
 
 def setting_name(text: str) -> str | None:

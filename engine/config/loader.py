@@ -14,6 +14,12 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node
 
+from engine.config.files import (
+    DEMO_FILE_MAX_BYTES,
+    KUBECONFIG_MAX_BYTES,
+    UnreadableFile,
+    read_capped,
+)
 from engine.config.model import (
     CloudConfig,
     ClusterConfig,
@@ -71,13 +77,9 @@ def summary(config: DemoConfig) -> str:
 
 def _read(path: Path, shown: str) -> str:
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError([f"{shown}: file not found"]) from None
-    except IsADirectoryError:
-        raise ConfigError([f"{shown}: is a folder, not a demo file"]) from None
-    except OSError as exc:
-        raise ConfigError([f"{shown}: cannot read: {exc.strerror or exc}"]) from None
+        data = read_capped(path, DEMO_FILE_MAX_BYTES)
+    except UnreadableFile as exc:
+        raise ConfigError([f"{shown}: {exc.reason}"]) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -199,8 +201,9 @@ def _check_contexts(
 def _context_names(kubeconfig: Path) -> list[str] | None:
     """The context names of a kubeconfig, or ``None`` when it cannot be read as one."""
     try:
-        document = yaml.safe_load(kubeconfig.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        text = read_capped(kubeconfig, KUBECONFIG_MAX_BYTES).decode("utf-8-sig")
+        document = yaml.safe_load(text)
+    except (UnreadableFile, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return None
     contexts = document.get("contexts") if isinstance(document, dict) else None
     if not isinstance(contexts, list):

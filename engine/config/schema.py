@@ -26,6 +26,12 @@ PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}")
 STR, INT, FLOAT, BOOL, NULL = (_TAG + t for t in ("str", "int", "float", "bool", "null"))
 STRINGLIKE = {STR, INT, FLOAT, _TAG + "timestamp"}
 """Scalars whose source text is taken as a string (``flavor: 2`` is flavor ``"2"``)."""
+MAX_STRING = 2048
+"""Longest string value; names, URLs and messages are far shorter, a pasted blob is not."""
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+"""A number as YAML 1.2 and every reader would take it (``1e3`` too, a string in YAML 1.1)."""
+_TRUE_FALSE = ("true", "false")
 
 
 class Invalid(Exception):
@@ -133,13 +139,21 @@ def string(node: Node, at: At) -> str:
     text = str(node.value)
     if not text.strip():
         raise Invalid("expected a non-empty string")
+    if len(text) > MAX_STRING:
+        raise Invalid(f"{len(text)} characters is too long; at most {MAX_STRING}")
     return text
 
 
 def boolean(node: Node, at: At) -> bool:
+    """``true`` or ``false`` only: YAML 1.1's ``yes``/``no``/``on``/``off`` are refused, since
+    the same words are strings to YAML 1.2 readers and to anyone reading the file."""
     if not isinstance(node, ScalarNode) or node.tag != BOOL:
         raise Invalid(f"expected true or false, got {describe(node)}")
-    return bool(SafeConstructor.bool_values[str(node.value).lower()])
+    text = str(node.value)
+    value = bool(SafeConstructor.bool_values[text.lower()])
+    if text.lower() not in _TRUE_FALSE:
+        raise Invalid(f"{text!r} is a boolean only to YAML 1.1 readers; write {str(value).lower()}")
+    return value
 
 
 def _construct(node: ScalarNode, kind: str) -> Any:
@@ -152,13 +166,32 @@ def _construct(node: ScalarNode, kind: str) -> Any:
         raise Invalid(f"{_clip(str(node.value))!r} is not a valid number") from None
 
 
+def _plain_integer(node: ScalarNode) -> int:
+    """The value of a plain decimal integer; YAML 1.1's other spellings are refused, since
+    ``1:30`` (base 60: 90) and ``010`` (octal: 8) do not mean what they look like."""
+    text = str(node.value)
+    value = int(_construct(node, "int"))
+    if _DECIMAL.fullmatch(text):
+        return value
+    if ":" in text:
+        how = "a base-60 number"
+    elif re.fullmatch(r"[-+]?0[0-7_]+", text):
+        how = "octal"
+    else:
+        how = "a number"
+    raise Invalid(
+        f"{_clip(text)!r} is read by YAML 1.1 as {how} ({value}); "
+        "write the number you mean in plain decimal"
+    )
+
+
 def integer(low: int | None = None, high: int | None = None) -> Reader[int]:
-    """An integer within ``[low, high]``; a boolean is not an integer."""
+    """An integer within ``[low, high]``, written in plain decimal; a boolean is not one."""
 
     def read(node: Node, at: At) -> int:
         if not isinstance(node, ScalarNode) or node.tag != INT:
             raise Invalid(f"expected an integer{_bounds(low, high)}, got {describe(node)}")
-        value = int(_construct(node, "int"))
+        value = _plain_integer(node)
         if (low is not None and value < low) or (high is not None and value > high):
             raise Invalid(
                 f"{_clip(str(node.value))} is out of range; expected an integer{_bounds(low, high)}"
@@ -175,10 +208,22 @@ def number(
     bounds = _bounds(low, high, above)
 
     def read(node: Node, at: At) -> float:
+        plain = isinstance(node, ScalarNode) and node.style is None
+        text = str(node.value) if isinstance(node, ScalarNode) else ""
+        if plain and node.tag == STR and _PLAIN_FLOAT.fullmatch(text):
+            node = ScalarNode(FLOAT, text, node.start_mark, node.end_mark)  # ``1e3``
         if not isinstance(node, ScalarNode) or node.tag not in (INT, FLOAT):
             raise Invalid(f"expected a number{bounds}, got {describe(node)}")
+        if node.tag == FLOAT and (":" in text or "_" in text):
+            raise Invalid(
+                f"{_clip(text)!r} is read by YAML 1.1 as a base-60 or grouped number "
+                f"({_construct(node, 'float')}); write the number you mean in plain decimal"
+            )
         try:
-            value = float(_construct(node, "int" if node.tag == INT else "float"))
+            if node.tag == INT:
+                value = float(_plain_integer(node))
+            else:
+                value = float(_construct(node, "float"))
         except OverflowError:
             value = math.inf
         too_low = low is not None and (value <= low if above else value < low)
@@ -191,12 +236,18 @@ def number(
 
 def _bounds(low: float | None, high: float | None, above: bool = False) -> str:
     if low is not None and high is not None:
-        return f" from {low:g} to {high:g}"
+        if above:
+            return f" > {_num(low)} and <= {_num(high)}"
+        return f" from {_num(low)} to {_num(high)}"
     if low is not None:
-        return f" {'>' if above else '>='} {low:g}"
+        return f" {'>' if above else '>='} {_num(low)}"
     if high is not None:
-        return f" <= {high:g}"
+        return f" <= {_num(high)}"
     return ""
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def choice(*options: str) -> Reader[str]:
@@ -228,6 +279,10 @@ def checked(reader: Reader[T], check: Callable[[T], str | None]) -> Reader[T]:
     return read
 
 
+MAX_ITEMS = 256
+"""Longest list of addresses, URLs or CIDRs."""
+
+
 def items(reader: Reader[T], non_empty: bool = False) -> Reader[tuple[T, ...]]:
     """A list; each bad item is reported at its own line, the good ones are kept."""
 
@@ -236,6 +291,8 @@ def items(reader: Reader[T], non_empty: bool = False) -> Reader[tuple[T, ...]]:
             raise Invalid(f"expected a list, got {describe(node)}")
         if non_empty and not node.value:
             raise Invalid("expected a non-empty list")
+        if len(node.value) > MAX_ITEMS:
+            raise Invalid(f"{len(node.value)} items is too many; at most {MAX_ITEMS}")
         out: list[T] = []
         for index, item in enumerate(node.value):
             where = at.item(index, line_of(item))

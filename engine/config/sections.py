@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from engine.config import checks
+from engine.config.files import UnreadableFile, expand_user, regular_file_problem
 from engine.config.schema import (
     BOOL,
     STRINGLIKE,
@@ -32,6 +34,22 @@ from engine.config.schema import (
     string,
 )
 from engine.plan import STEPS
+
+# Upper bounds: each far above any real show, low enough that a typo cannot eat the machine.
+MAX_CLOUDS = 200
+"""The room is built for 1 to 200 clouds."""
+MAX_SERVERS = 64
+"""Servers (and so CockroachDB nodes) per cloud."""
+MAX_VOLUME_GB = 16_384
+MAX_RANGES = 100_000
+"""Ranges the rehearsal cluster models; each is a Python object."""
+MAX_RATE = 1_000_000.0
+"""kv operations per second the workload aims for."""
+MAX_CONCURRENCY = 256
+"""kv workers; each holds a SQL connection."""
+MAX_SLOWNESS = 100.0
+HOUR_S = 3_600
+DAY_S = 86_400.0
 
 
 def subsection(fields: dict[str, Reader[Any]]) -> Reader[dict[str, Any]]:
@@ -59,8 +77,8 @@ def settings(node: Node, at: At) -> tuple[tuple[str, str], ...]:
             where.error(f"expected a value, got {describe(value)}")
             continue
         text = str(value.value)
-        if value.tag == BOOL:
-            text = "true" if boolean(value, where) else "false"
+        if value.tag == BOOL:  # a setting is a string to CockroachDB; yes/on mean true here
+            text = "true" if SafeConstructor.bool_values[text.lower()] else "false"
         problem = checks.setting_value(name, text)
         if problem:
             where.error(problem)
@@ -74,11 +92,18 @@ def kubeconfig(base: Path) -> Reader[Path]:
 
     def read(node: Node, at: At) -> Path:
         text = string(node, at)
-        given = Path(text).expanduser()
+        try:
+            given = expand_user(text)
+        except UnreadableFile as exc:
+            raise Invalid(exc.reason) from None
         full = given if given.is_absolute() else base / given
-        if not full.is_file():
+        problem = regular_file_problem(full)
+        shown = text if len(text) <= 80 else text[:79] + "…"
+        if problem == "file not found":
             where = "" if given.is_absolute() else " (relative to the demo file's folder)"
-            raise Invalid(f"file not found: {text}{where}")
+            raise Invalid(f"file not found: {shown}{where}")
+        if problem:
+            raise Invalid(f"{shown}: {problem}")
         return full
 
     return read
@@ -94,8 +119,8 @@ def cluster_fields() -> dict[str, Reader[Any]]:
         "sql_port": integer(1, 65535),
         "settings": settings,
         "replication_factor": checked(integer(1, 7), _odd),
-        "ranges": integer(1),
-        "join_timeout_s": number(0, above=True),
+        "ranges": integer(1, MAX_RANGES),
+        "join_timeout_s": number(0, DAY_S, above=True),
     }
 
 
@@ -103,8 +128,8 @@ def workload_fields() -> dict[str, Reader[Any]]:
     return {
         "enabled": boolean,
         "read_percent": integer(0, 100),
-        "max_rate": number(0, above=True),
-        "concurrency": integer(1),
+        "max_rate": number(0, MAX_RATE, above=True),
+        "concurrency": integer(1, MAX_CONCURRENCY),
     }
 
 
@@ -118,7 +143,7 @@ def kubernetes_fields(base: Path) -> dict[str, Reader[Any]]:
         "k3s_binary_url": checked(string, checks.install_url),
         "namespace_prefix": checked(string, checks.namespace_prefix),
         "expose": choice("hostport", "nodeport"),
-        "termination_grace_s": integer(0),
+        "termination_grace_s": integer(0, HOUR_S),
     }
 
 
@@ -127,7 +152,7 @@ def sim_fields() -> dict[str, Reader[Any]]:
         "fail_step": choice(*STEPS),
         "fail_error": string,
         "transient_rate": number(0, 1),
-        "slowness": number(0, above=True),
+        "slowness": number(0, MAX_SLOWNESS, above=True),
     }
 
 
@@ -138,8 +163,8 @@ def cloud_defaults_fields(base: Path) -> dict[str, Reader[Any]]:
         "image": string,
         "network": string,
         "floating_ip_pool": string,
-        "servers": integer(1),
-        "volume_size_gb": integer(0),
+        "servers": integer(1, MAX_SERVERS),
+        "volume_size_gb": integer(0, MAX_VOLUME_GB),
         "public_cidrs": items(checked(string, checks.cidr), non_empty=True),
         "kubernetes": subsection(kubernetes_fields(base)),
         "sim": subsection(sim_fields()),
@@ -178,6 +203,8 @@ def clouds(base: Path) -> Reader[tuple[CloudEntry, ...]]:
             raise Invalid(f"expected a list of clouds, got {describe(node)}")
         if not node.value:
             raise Invalid("expected at least one cloud")
+        if len(node.value) > MAX_CLOUDS:
+            raise Invalid(f"{len(node.value)} clouds is too many; at most {MAX_CLOUDS}")
         seen: dict[str, int] = {}
         out: list[CloudEntry] = []
         for index, item in enumerate(node.value):

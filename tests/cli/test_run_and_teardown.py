@@ -79,7 +79,7 @@ def test_a_failed_cloud_exits_1_and_teardown_by_run_id_empties_the_ledger(
         (["run", "--kill", "ibm/node-1"], "--kill ibm/node-1: expected TARGET@SECONDS"),
         (["run", "--kill", "ibm/vm-1@3"], "bad target"),
         (["run", "--fail", "ibm:nostep"], "--fail ibm:nostep: step must be one of"),
-        (["run", "--speed", "0"], "--speed: must be positive"),
+        (["run", "--speed", "0"], "--speed 0: must be a number from 0.01 to 1000"),
         (["teardown", "--run", "../etc"], "--run ../etc: not a run id"),
         (["teardown", "--run", "xr-20260101-000000-0000"], "no run xr-20260101-000000-0000"),
     ],

@@ -48,7 +48,7 @@ def test_error_lines_name_the_path_as_given(monkeypatch: pytest.MonkeyPatch) -> 
         load_demo(Path("bad_configs/bool_where_int.yaml"))
     assert caught.value.lines == [
         "bad_configs/bool_where_int.yaml:5: clouds[0].servers: "
-        "expected an integer >= 1, got a boolean (yes)"
+        "expected an integer from 1 to 64, got a boolean (yes)"
     ]
 
 

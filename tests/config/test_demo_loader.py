@@ -212,7 +212,7 @@ clouds:
         ("name: a\nclouds: {name: a}\n", "clouds: expected a list of clouds, got a mapping"),
         ("name: a\n", "clouds: required (at least one cloud)"),
         ("name: a\nclouds: [{name: a, servers: 1.5}]\n", "got a number (1.5)"),
-        ("name: a\nclouds: [{name: 'a b'}]\n", "may not hold spaces"),
+        ("name: a\nclouds: [{name: 'a b'}]\n", "is not a valid cloud name"),
         ("name: a\nclouds: [{name: a, locality: region}]\n", "is not key=value"),
         ("name: a\nclouds: [{name: a, region: no}]\n", "got a boolean (no); quote it"),
         ("name: a\nclouds: [{name: a, image: !custom x}]\n", "a value tagged !custom"),
@@ -264,7 +264,7 @@ def test_secrets_in_sql_urls_are_refused_without_being_echoed(tmp_path: Path) ->
 
 def test_file_level_problems_are_one_line(tmp_path: Path) -> None:
     assert errors_of(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: file not found"]
-    assert errors_of(tmp_path) == [f"{tmp_path}: is a folder, not a demo file"]
+    assert errors_of(tmp_path) == [f"{tmp_path}: is a folder, not a file"]
     latin = tmp_path / "latin.yaml"
     latin.write_bytes(b"name: caf\xe9\n")
     assert errors_of(latin) == [f"{latin}:1: not UTF-8 text"]

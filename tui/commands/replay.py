@@ -12,11 +12,15 @@ import sys
 from pathlib import Path
 
 from engine.headless import HeadlessPrinter, join_table, kill_table
-from engine.recording import read_recording
+from engine.recording import BadRecording, read_recording
 from engine.replay import check_recording, open_replay
 from engine.state import RoomState, apply
 from themes.palette import DEFAULT_THEME, THEME_NAMES
 from tui.commands.demo_source import EXIT_BAD_INPUT
+from tui.commands.option_checks import speed_problem
+
+EXIT_SKIPPED = 1
+"""The headless replay printed what it could, but left out lines it could not read."""
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,22 +54,32 @@ def print_recording(path: Path, logs: bool = False) -> int:
     """Every step line at once, then the join and kill tables, as ``crossroom run`` does."""
     printer = HeadlessPrinter(logs=logs)
     state = RoomState()
-    for event in read_recording(path):
-        state = apply(state, event)
-        printer(event)
+    reader = read_recording(path)
+    try:
+        for event in reader:
+            state = apply(state, event)
+            printer(event)
+    except BadRecording as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_BAD_INPUT
     print()
     print(join_table(state), end="")
     if state.kills:
         print()
         print(kill_table(state), end="")
+    skipped = reader.summary()
+    if skipped:
+        sys.stdout.flush()
+        print(f"crossroom: {path}: {skipped}", file=sys.stderr)
+        return EXIT_SKIPPED
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.file)
     problem = check_recording(path)
-    if problem is None and args.speed <= 0:
-        problem = "--speed: must be positive"
+    if problem is None:
+        problem = speed_problem(args.speed)
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT

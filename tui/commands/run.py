@@ -20,6 +20,11 @@ from engine.report import build_report
 from engine.room import Room, open_room
 from engine.targets import parse_target
 from tui.commands.demo_source import BadInput, add_demo_options, load, report_bad_input
+from tui.commands.option_checks import (
+    kill_seconds_problem,
+    output_file_problem,
+    show_option_problems,
+)
 
 HEAL_GRACE_S = 300.0
 """Demo seconds to wait for a kill to heal beyond the cluster's time_until_store_dead."""
@@ -70,8 +75,9 @@ def parse_kills(specs: list[str]) -> list[tuple[str, float]]:
                 raise ValueError("expected TARGET@SECONDS")
             parse_target(target)
             seconds = float(at)
-            if seconds < 0:
-                raise ValueError("seconds must not be negative")
+            problem = kill_seconds_problem(seconds)
+            if problem:
+                raise ValueError(problem)
         except ValueError as exc:
             raise BadInput([f"--kill {spec}: {exc}"]) from None
         kills.append((target, seconds))
@@ -79,13 +85,18 @@ def parse_kills(specs: list[str]) -> list[tuple[str, float]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    problems = show_option_problems(args.speed, args.seed, args.state_dir)
+    if args.report:
+        problems.append(output_file_problem(args.report, "--report") or "")
+    if any(problems):
+        return report_bad_input(BadInput([p for p in problems if p]))
     try:
         demo = load(args.config, args.only, args.fail)
         kills = parse_kills(args.kill)
     except BadInput as exc:
         return report_bad_input(exc)
-    if args.speed <= 0:
-        return report_bad_input(BadInput(["--speed: must be positive"]))
+    if args.report:
+        args.report = str(Path(args.report).expanduser())
     options = RoomOptions(
         seed=args.seed,
         speed=args.speed,
@@ -118,7 +129,10 @@ async def _show(
             await room.teardown()
         print(f"\nrun {state.run_id}: files in {state.run_dir}")
         if args.report:
-            await anyio.Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+            try:
+                await anyio.Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
+            except OSError as exc:  # the folder went away during the show, or the disk is full
+                print(f"--report {args.report}: {exc.strerror or exc}", file=sys.stderr)
     failed = [c for c in room.state.cloud_list() if c.status != "joined"]
     if failed:
         print(

@@ -23,6 +23,7 @@ from tui.commands.demo_source import (
     load,
     report_bad_input,
 )
+from tui.commands.option_checks import show_option_problems
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,8 +56,7 @@ def open_screen(opener: Callable[[], AbstractAsyncContextManager[RoomCommands]],
 
 def run(args: argparse.Namespace) -> int:
     problems = check_screen_options(args.theme)
-    if args.speed is not None and args.speed <= 0:
-        problems.append("--speed: must be positive")
+    problems += show_option_problems(args.speed, args.seed, args.state_dir)
     if problems:
         for line in problems:
             print(line, file=sys.stderr)
