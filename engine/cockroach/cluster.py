@@ -1,8 +1,8 @@
 """``CockroachCluster``: the real cluster behind the same interface as the rehearsal one.
 
 Runs the monitor and the probes from the start (the first cloud's nodes may not exist
-yet: the monitor reports ``down`` and keeps trying), then, once a live node is seen,
-applies the demo file's settings and starts the kv workload. Each part is restarted
+yet: the monitor says "waiting for the first node" and keeps trying), then, once a live
+node is seen, applies the demo file's settings and starts the kv workload. Each part is restarted
 after an unexpected error, so ``run`` never raises into the engine: it only ends when
 cancelled.
 """

@@ -219,7 +219,8 @@ class FakeNode:
 
     # --- the node's loops -------------------------------------------------------------------
     def heartbeat(self) -> None:
-        exp = f"{time.time() + self.a.ttl:.9f},0"
+        ns = time.time_ns() + round(self.a.ttl * 1e9)
+        exp = f"{ns // 10**9}.{ns % 10**9:09d},0"  # hlc.Timestamp.String: "%d.%09d,%d"
         m = self.metrics
         self.everywhere(
             [
@@ -245,7 +246,6 @@ class FakeNode:
         try:
             own = self.conn(self.sql_address)
             with own.cursor() as cur:
-                cur.execute(sch.GOSSIP_EXPIRY)
                 cur.execute(sch.READ_LIVENESS)
                 rows = [
                     (int(r[0]), int(r[1]), float(r[2].split(",")[0]), r[3]) for r in cur.fetchall()
