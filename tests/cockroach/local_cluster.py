@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg2
 
 from .fake_node import PG_USER, ensure_pg_user, pg_bin
 
@@ -227,11 +228,46 @@ class LocalCluster:
                 raise TimeoutError(f"node {n.node_id} not ready after {timeout} s")
             time.sleep(0.05)
 
+    def _wait_formed(self, timeout: float = 30.0) -> None:
+        """Every running node's server holds a fresh liveness record of every running node.
+
+        In CockroachDB liveness records live in one replicated range and are gossiped to
+        every node, so a node that has joined is known everywhere. The fake's heartbeat
+        only reaches servers that were up when it ran: without this wait, a node killed
+        right after start could be unknown to the others, and never turn suspect there.
+        """
+        running = [n for n in self.nodes if n.running]
+        ids = [n.node_id for n in running]
+        sql = (
+            "SELECT count(*) FROM crdb_internal.gossip_liveness WHERE node_id = ANY(%s) "
+            "AND split_part(expiration, ',', 1)::numeric > extract(epoch FROM clock_timestamp())"
+        )
+        deadline = time.monotonic() + timeout
+        pending = list(running)
+        while pending:
+            n = pending[0]
+            try:
+                with (
+                    contextlib.closing(psycopg2.connect(n.url, connect_timeout=2)) as conn,
+                    conn.cursor() as cur,
+                ):
+                    cur.execute(sql, (ids,))
+                    row = cur.fetchone()
+                if row is not None and row[0] == len(ids):
+                    pending.pop(0)
+                    continue
+            except psycopg2.Error:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"node {n.node_id} does not know every node after {timeout} s")
+            time.sleep(0.1)
+
     def start(self) -> LocalCluster:
         self._initdb()
         for n in self.nodes:
             self._spawn(n)
         self._wait_ready(self.nodes)
+        self._wait_formed()
         return self
 
     def kill(self, node_id: int) -> None:
@@ -256,6 +292,7 @@ class LocalCluster:
             return
         self._spawn(n)
         self._wait_ready([n])
+        self._wait_formed()
 
     def stop(self) -> None:
         for n in self.nodes:
