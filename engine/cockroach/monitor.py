@@ -209,6 +209,13 @@ class ClusterMonitor:
     def _lost(self, exc: SqlUnavailable, failures: int) -> None:
         was = self.endpoint
         self.endpoint = None
+        if not self._ever and exc.refused:
+            # A node answered and refused us (its certificate, our credentials): waiting
+            # will not help. One clear line, once.
+            if self.status != DOWN:
+                self.publish.notice("error", f"monitor: {exc.message}")
+            self._set_status(DOWN, exc.message)
+            return
         if not self._ever:
             if self._waiting_reason != exc.message:
                 self._waiting_reason = exc.message

@@ -19,6 +19,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -76,6 +77,15 @@ def pick_port(hosts: list[str], avoid: set[int] | None = None) -> int:
     raise RuntimeError("no free port on the loopback hosts")
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """A server certificate and key for every node, and the CA that signed them."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
 @dataclass
 class LocalCluster:
     """Fake nodes named by cloud; start/kill/drain/restart them like real ones."""
@@ -92,6 +102,8 @@ class LocalCluster:
     time_until_store_dead: str = "1m15s"
     heal_s: float = 10.0
     ranges: int = 600
+    tls: ServerTls | None = None
+    """Secure nodes: SQL and HTTP over TLS with this certificate (signed by a test CA)."""
     nodes: list[LocalNode] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -160,6 +172,11 @@ class LocalCluster:
                 capture_output=True,
                 timeout=60,
             )
+        if self.tls is not None and pw is not None:
+            # PostgreSQL reads its key as its own user and refuses one others may read.
+            for path in (self.tls.cert, self.tls.key):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+            self.tls.key.chmod(0o600)
         for n in self.nodes:
             if not (n.data / "PG_VERSION").exists():
                 shutil.copytree(template, n.data)
@@ -201,6 +218,8 @@ class LocalCluster:
             "--setting",
             f"server.time_until_store_dead={self.time_until_store_dead}",
         ]
+        if self.tls is not None:
+            args += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         log = open(self.base / f"node-{n.node_id}.log", "ab")  # noqa: SIM115
         n.proc = subprocess.Popen(
             args,
@@ -218,8 +237,12 @@ class LocalCluster:
             n = pending[0]
             if not n.running:
                 raise RuntimeError(f"node {n.node_id} exited; see {self.base}/node-{n.node_id}.log")
+            scheme = "https" if self.tls is not None else "http"
+            verify: ssl.SSLContext | bool = True
+            if self.tls is not None:
+                verify = ssl.create_default_context(cafile=str(self.tls.ca))
             try:
-                httpx.get(f"http://{n.host}:{n.http_port}/health", timeout=0.5)
+                httpx.get(f"{scheme}://{n.host}:{n.http_port}/health", timeout=0.5, verify=verify)
                 pending.pop(0)
                 continue
             except httpx.HTTPError:
