@@ -381,6 +381,17 @@ class FakeNode:
 
 SSL_REQUEST = 80877103
 GSSENC_REQUEST = 80877104
+SECURE_ONLY = "node is running secure mode, SSL connection required"
+"""What a secure CockroachDB node answers a plaintext client (pkg/sql/pgwire)."""
+
+
+def _fatal(code: str, message: str) -> bytes:
+    """A pgwire ErrorResponse: severity FATAL, SQLSTATE ``code``, ``message``."""
+    fields = b"".join(
+        k + v.encode() + b"\0" for k, v in ((b"S", "FATAL"), (b"C", code), (b"M", message))
+    )
+    body = fields + b"\0"
+    return b"E" + struct.pack("!I", len(body) + 4) + body
 
 
 def serve_pgwire_tls(node: FakeNode) -> None:
@@ -409,6 +420,9 @@ def serve_pgwire_tls(node: FakeNode) -> None:
                     conn = ctx.wrap_socket(conn, server_side=True)
                 elif code == GSSENC_REQUEST:
                     conn.sendall(b"N")
+                elif not isinstance(conn, ssl.SSLSocket):
+                    conn.sendall(_fatal("08P01", SECURE_ONLY))  # as a secure node refuses
+                    return
                 else:
                     break
             with socket.socket(socket.AF_UNIX) as pg:

@@ -271,7 +271,15 @@ class LocalCluster:
             n = pending[0]
             try:
                 with (
-                    contextlib.closing(psycopg2.connect(n.url, connect_timeout=2)) as conn,
+                    contextlib.closing(
+                        psycopg2.connect(  # libpq's default sslmode (prefer): secure nodes too
+                            host=n.host,
+                            port=n.sql_port,
+                            user="root",
+                            dbname="defaultdb",
+                            connect_timeout=2,
+                        )
+                    ) as conn,
                     conn.cursor() as cur,
                 ):
                     cur.execute(sql, (ids,))

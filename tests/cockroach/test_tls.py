@@ -26,7 +26,7 @@ from engine.clock import ScaledClock
 from engine.cockroach.book import NodeBook
 from engine.cockroach.classify import Liveness
 from engine.cockroach.cluster import CockroachCluster
-from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession
+from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, SqlUnavailable
 from engine.cockroach.probes import NodeProbes
 from engine.cockroach.publish import Publisher
 from engine.cockroach.queries import NodeRow
@@ -265,3 +265,18 @@ def test_the_demo_files_ca_is_read_relative_to_it_and_given_to_the_monitor(
     config = load_demo(demo)
     assert config.cluster.sslrootcert == tmp_path / "certs" / "ca.crt"
     assert config.cluster.sslmode == "verify-ca"
+
+
+@pytest.mark.slow
+def test_a_secure_node_refuses_a_plaintext_client(
+    secure_cluster: tuple[LocalCluster, Pki],
+) -> None:
+    """As a secure CockroachDB does: what the old ``sslmode=disable`` default met."""
+    cluster, _ = secure_cluster
+    n = cluster.node(1)
+    session = SqlSession(
+        ConnectOptions(params=(("sslmode", "disable"),)), lambda: [Endpoint(n.host, n.sql_port)]
+    )
+    with pytest.raises(SqlUnavailable, match="SSL connection required") as info:
+        session.fetch("SELECT 1")
+    assert "\n" not in info.value.message
