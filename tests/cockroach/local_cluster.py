@@ -293,6 +293,19 @@ class LocalCluster:
                 raise TimeoutError(f"node {n.node_id} does not know every node after {timeout} s")
             time.sleep(0.1)
 
+    def _wait_postmaster_gone(self, n: LocalNode, timeout: float = 15.0) -> None:
+        """A killed node's PostgreSQL lingers a moment (its postmaster reaped late); a new
+        one refuses to start while the old PID in ``postmaster.pid`` still exists."""
+        lock = n.data / "postmaster.pid"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                pid = int(lock.read_text().split("\n", 1)[0])
+                os.kill(pid, 0)
+            except (OSError, ValueError):
+                return
+            time.sleep(0.05)
+
     def start(self) -> LocalCluster:
         self._initdb()
         for n in self.nodes:
@@ -321,6 +334,7 @@ class LocalCluster:
         n = self.node(node_id)
         if n.running:
             return
+        self._wait_postmaster_gone(n)
         self._spawn(n)
         self._wait_ready([n])
         self._wait_formed()
