@@ -1,8 +1,8 @@
 """``CockroachCluster``: the real cluster behind the same interface as the rehearsal one.
 
 Runs the monitor and the probes from the start (the first cloud's nodes may not exist
-yet: the monitor reports ``down`` and keeps trying), then, once a live node is seen,
-applies the demo file's settings and starts the kv workload. Each part is restarted
+yet: the monitor says "waiting for the first node" and keeps trying), then, once a live
+node is seen, applies the demo file's settings and starts the kv workload. Each part is restarted
 after an unexpected error, so ``run`` never raises into the engine: it only ends when
 cancelled.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
+from pathlib import Path
 
 import anyio
 
@@ -22,6 +23,7 @@ from engine.cockroach.monitor import ClusterMonitor, MonitorTiming
 from engine.cockroach.probes import NodeProbes
 from engine.cockroach.publish import Publisher, log
 from engine.cockroach.settings import apply_settings
+from engine.cockroach.tls import cluster_trust
 from engine.config.model import ClusterConfig, WorkloadConfig, time_until_store_dead_s
 from engine.events import EventSink, MonitorStatus
 
@@ -40,8 +42,12 @@ class CockroachCluster:
         node_name: NodeNamer | None = None,
         timing: MonitorTiming | None = None,
         probe_interval_s: float = 1.0,
+        certs_dir: Path | None = None,
     ) -> None:
+        """``certs_dir``: the run's ``cockroach-certs`` (secure mode's CA and root client
+        certificate), used where neither the URLs nor the demo file name a CA."""
         self.cluster = cluster
+        self.certs_dir = certs_dir
         self.workload = workload
         self.node_name = node_name
         self.timing = timing or MonitorTiming()
@@ -80,6 +86,23 @@ class CockroachCluster:
             publish(MonitorStatus(state="down", message="bad sql_urls"))
             await anyio.sleep_forever()
             return
+        c = self.cluster
+        try:
+            trust = cluster_trust(
+                dict(options.params),
+                secure=c.secure,
+                sslmode=c.sslmode,
+                sslrootcert=str(c.sslrootcert) if c.sslrootcert else "",
+                certs_dir=self.certs_dir,
+            )
+        except ValueError as exc:
+            publish.notice("error", f"cluster: {exc}")
+            publish(MonitorStatus(state="down", message="TLS settings"))
+            await anyio.sleep_forever()
+            return
+        options = replace(
+            options, params=tuple(sorted({**dict(options.params), **trust.sql_params()}.items()))
+        )
         book = self.book
         book.add_seeds(seeds)
         probes = NodeProbes(
@@ -87,7 +110,7 @@ class CockroachCluster:
             publish,
             self.cluster.http_port,
             interval_s=self.probe_interval_s,
-            scheme="https" if self.cluster.secure else "http",
+            tls=trust if c.secure else None,
         )
         monitor = ClusterMonitor(
             book,

@@ -119,13 +119,34 @@ def options_from_urls(
 
 
 class SqlUnavailable(Exception):
-    """No node could be reached, or the one in use went away; ``message`` is one clean line."""
+    """No node could be reached, or the one in use went away; ``message`` is one clean line.
 
-    def __init__(self, message: str, *, sqlstate: str | None = None, drained: bool = False) -> None:
+    ``refused`` is set when a node did answer but refused us (its certificate failed
+    verification, or it refused our credentials): a setting to fix, not a node to wait for.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = None,
+        drained: bool = False,
+        refused: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.sqlstate = sqlstate
         self.drained = drained
+        self.refused = refused
+
+
+_REFUSALS = ("SSL", "certificate", "authentication failed", "pg_hba.conf")
+"""libpq's words when the server answered and the handshake or login failed (libpq puts
+no SQLSTATE on connection errors), as opposed to refused or unreachable hosts."""
+
+
+def refused_by_server(text: str) -> bool:
+    return any(word in text for word in _REFUSALS)
 
 
 def describe(exc: BaseException) -> str:
@@ -170,9 +191,11 @@ class SqlSession:
         try:
             conn = psycopg2.connect(self.options.dsn(hosts))
         except psycopg2.Error as exc:
+            text = describe(exc)
             raise SqlUnavailable(
-                f"no node answered ({', '.join(map(str, hosts))}): {describe(exc)}",
+                f"no node answered ({', '.join(map(str, hosts))}): {text}",
                 sqlstate=getattr(exc, "pgcode", None),
+                refused=refused_by_server(text),
             ) from None
         try:
             conn.autocommit = True

@@ -4,9 +4,11 @@ Table ``kv(k BIGINT PRIMARY KEY, v BYTES)``; each operation is a read
 (``SELECT k, v FROM kv WHERE k IN (...)``) with probability ``read_percent``, else an
 upsert. One shared ``max_rate`` limiter (burst 1, like the workload's ``rate.Limiter``)
 gates every worker; ``concurrency`` workers each hold their own connection, start on
-different nodes and fail over like the monitor. 40001 is retried with the documented
-backoff loop; 40003 counts as an ambiguous error. Every second a ``WorkloadSample``
-carries ops/s, cumulative errors and p50/p95/p99/max of that second's successful ops.
+different nodes and fail over like the monitor. One attempt per operation, as
+``kvOp.run`` (pkg/workload/kv/kv.go) does: a 40001 is an error, counted, never retried
+inside the latency measurement; 40003 counts as an ambiguous error. Every second a
+``WorkloadSample`` carries ops/s, cumulative errors and p50/p95/p99/max of that second's
+successful ops.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import psycopg2
 from engine.clock import Clock
 from engine.cockroach.connection import (
     AMBIGUOUS_RESULT,
-    SERIALIZATION_FAILURE,
     ConnectOptions,
     Endpoint,
     SqlSession,
@@ -40,12 +41,44 @@ CREATE_TABLE = "CREATE TABLE IF NOT EXISTS kv (k BIGINT NOT NULL PRIMARY KEY, v 
 alias BYTEA is PostgreSQL's name) and uses a database ``kv``; we use the connection's own."""
 
 READ = "SELECT k, v FROM kv WHERE k IN (%s)"
-WRITE = "INSERT INTO kv (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
-"""The workload writes ``UPSERT INTO kv (k, v) VALUES ($1, $2)``; UPSERT is CockroachDB-only,
-``INSERT ... ON CONFLICT (k) DO UPDATE`` means the same in both databases."""
+UPSERT = "UPSERT INTO kv (k, v) VALUES (%s, %s)"
+"""What ``workload kv`` writes. A blind write: ``INSERT ... ON CONFLICT`` reads the row
+first, which skews write latency (CockroachDB docs, "insert vs upsert")."""
+INSERT_ON_CONFLICT = (
+    "INSERT INTO kv (k, v) VALUES (%s, %s) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+)
+"""The same write for PostgreSQL (the test fixture), which has no UPSERT."""
+SERVER_VERSION = "SELECT version()"
 
-MAX_RETRIES = 3
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 _MASK = (1 << 64) - 1
+
+
+def write_statement(server_version: str) -> str:
+    """``UPSERT`` when the server says it is CockroachDB, else PostgreSQL's form.
+
+    Decided by asking the server (``SELECT version()`` starts "CockroachDB CCL v25.2..."),
+    never by a setting: the fixture is PostgreSQL, a real show is CockroachDB.
+    """
+    return UPSERT if "cockroachdb" in server_version.lower() else INSERT_ON_CONFLICT
+
+
+def _go_div(a: int, b: int) -> int:
+    """Go's integer division: truncates towards zero (Python's ``//`` floors)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def split_points(splits: int) -> list[int]:
+    """``splits`` split points (``splits + 1`` ranges) over the hashed int64 key space.
+
+    The same points as ``splitFinder`` in pkg/workload/kv/kv.go: stride
+    ``max/(n+1) - min/(n+1)`` (Go division) and point ``i`` at ``min + (i+1)*stride``.
+    """
+    if splits <= 0:
+        return []
+    stride = _go_div(INT64_MAX, splits + 1) - _go_div(INT64_MIN, splits + 1)
+    return [INT64_MIN + (i + 1) * stride for i in range(splits)]
 
 
 def key_of(seq: int) -> int:
@@ -84,35 +117,38 @@ class RateLimiter:
 
 
 class OpFailed(Exception):
-    def __init__(self, message: str, *, ambiguous: bool = False, lost: bool = False) -> None:
+    def __init__(
+        self, message: str, *, ambiguous: bool = False, lost: bool = False, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.ambiguous = ambiguous
         self.lost = lost
+        self.code = code
 
 
-def run_with_retries(
-    op: Callable[[], object], *, sleep: Callable[[float], None] = time.sleep
-) -> float:
-    """Blocking: run ``op``, retrying 40001 with the documented backoff; return ms taken.
+def run_once(op: Callable[[], object]) -> float:
+    """Blocking: run ``op`` once and return the milliseconds it took.
 
-    Backoff is ``(2**n) * 0.1 * (random() + 0.5)`` seconds, at most ``MAX_RETRIES``
-    retries (cockroachlabs/hello-world-python-psycopg2). Raises ``OpFailed``.
+    Like ``kvOp.run``: no retry. Any error, 40001 included, raises ``OpFailed`` and is
+    counted by the caller; only successful operations have a latency.
     """
     started = time.perf_counter()
-    for attempt in range(MAX_RETRIES + 1):
-        try:
-            op()
-            return (time.perf_counter() - started) * 1000.0
-        except SqlUnavailable as exc:
-            raise OpFailed(exc.message, lost=True) from None
-        except psycopg2.Error as exc:
-            code = getattr(exc, "pgcode", None)
-            if code == SERIALIZATION_FAILURE and attempt < MAX_RETRIES:
-                sleep((2**attempt) * 0.1 * (random.random() + 0.5))
-                continue
-            raise OpFailed(describe(exc), ambiguous=code == AMBIGUOUS_RESULT) from None
-    raise OpFailed("retries exhausted")  # pragma: no cover - the loop always returns or raises
+    try:
+        op()
+    except SqlUnavailable as exc:
+        raise OpFailed(exc.message, lost=True) from None
+    except psycopg2.Error as exc:
+        code = getattr(exc, "pgcode", None)
+        raise OpFailed(describe(exc), ambiguous=code == AMBIGUOUS_RESULT, code=code) from None
+    return (time.perf_counter() - started) * 1000.0
+
+
+def _create_table(session: SqlSession) -> str:
+    """Blocking: ``workload init kv``'s table; returns the server's ``version()``."""
+    session.fetch(CREATE_TABLE)
+    rows = session.fetch(SERVER_VERSION)
+    return str(rows[0][0]) if rows else ""
 
 
 @dataclass
@@ -162,8 +198,11 @@ class KvWorkload:
     sample_every_s: float = 1.0
     op_timeout_s: float = 12.0
     splits: int = 0
-    """Split kv into this many ranges first (``workload init kv --splits``; CockroachDB only)."""
+    """Split points made first (``workload init kv --splits N``: N points, N+1 ranges;
+    CockroachDB only)."""
     stats: KvStats = field(default_factory=KvStats)
+    write_sql: str = ""
+    """The write statement, chosen by asking the server once the table is made."""
     _written: int = 0
     _rng: random.Random = field(default_factory=random.Random)
 
@@ -189,12 +228,13 @@ class KvWorkload:
         while True:
             try:
                 with anyio.fail_after(self.op_timeout_s):
-                    await anyio.to_thread.run_sync(
-                        partial(session.fetch, CREATE_TABLE),
+                    version = await anyio.to_thread.run_sync(
+                        partial(_create_table, session),
                         abandon_on_cancel=True,
                         limiter=limiter,
                     )
-                if self.splits > 1:
+                self.write_sql = write_statement(version)
+                if self.splits > 0:
                     await self._split(session, limiter)
                 await close_soon(session, limiter)
                 self.publish.notice("info", "kv: table kv ready; workload starting")
@@ -210,8 +250,7 @@ class KvWorkload:
 
     async def _split(self, session: SqlSession, limiter: anyio.CapacityLimiter) -> None:
         """Pre-split like the 2017 init pod's ``kv --splits=100``; refusal is only a notice."""
-        step = (1 << 64) // self.splits
-        points = ", ".join(f"({i * step - (1 << 63)})" for i in range(1, self.splits))
+        points = ", ".join(f"({p})" for p in split_points(self.splits))
         try:
             with anyio.fail_after(self.op_timeout_s):
                 await anyio.to_thread.run_sync(
@@ -219,7 +258,9 @@ class KvWorkload:
                     abandon_on_cancel=True,
                     limiter=limiter,
                 )
-            self.publish.notice("info", f"kv: split into {self.splits} ranges")
+            self.publish.notice(
+                "info", f"kv: {self.splits} split points made ({self.splits + 1} ranges)"
+            )
         except (SqlUnavailable, psycopg2.Error, TimeoutError) as exc:
             text = exc.message if isinstance(exc, SqlUnavailable) else describe(exc)
             self.publish.notice("warning", f"kv: splits refused: {text}")
@@ -228,7 +269,7 @@ class KvWorkload:
         if self._rng.random() * 100 < self.read_percent and self._written > 0:
             return READ, (key_of(self._rng.randrange(self._written)),)
         seq, self._written = self._written, self._written + 1
-        return WRITE, (key_of(seq), psycopg2.Binary(self._rng.randbytes(self.block_bytes)))
+        return self.write_sql, (key_of(seq), psycopg2.Binary(self._rng.randbytes(self.block_bytes)))
 
     async def _worker(self, i: int, rate: RateLimiter, limiter: anyio.CapacityLimiter) -> None:
         sessions = [self._session(i)]
@@ -249,7 +290,7 @@ class KvWorkload:
         while True:
             await rate.wait()
             sql, params = self._next_op()
-            op = partial(run_with_retries, partial(session.fetch, sql, params))
+            op = partial(run_once, partial(session.fetch, sql, params))
             try:
                 with anyio.fail_after(self.op_timeout_s):
                     ms = await anyio.to_thread.run_sync(op, abandon_on_cancel=True, limiter=limiter)

@@ -22,7 +22,7 @@ import psycopg2
 
 from engine.cockroach import queries as q
 from engine.cockroach.book import KnownNode, NodeBook
-from engine.cockroach.classify import LIVE, classify
+from engine.cockroach.classify import LIVE, classify, nanos
 from engine.cockroach.connection import (
     ConnectOptions,
     Endpoint,
@@ -31,7 +31,7 @@ from engine.cockroach.connection import (
     close_soon,
 )
 from engine.cockroach.connection import describe as describe_error
-from engine.cockroach.publish import Publisher
+from engine.cockroach.publish import Publisher, log
 from engine.config.durations import parse_duration
 from engine.events import ClusterHealthObserved, MonitorStatus, NodeObserved
 
@@ -40,12 +40,20 @@ T = TypeVar("T")
 CONNECTED = "connected"
 RECONNECTING = "reconnecting"
 DOWN = "down"
+WAITING = "waiting"
+"""No node has answered yet (none may exist: the first cloud is still being built). Not
+an error: "down" is kept for a cluster that answered once and then stopped."""
+WAITING_MESSAGE = "waiting for the first node"
 
 
 @dataclass(frozen=True)
 class MonitorTiming:
     poll_s: float = 1.0
-    store_every_s: float = 3.0
+    store_every_s: float = 10.0
+    """``crdb_internal.kv_store_status`` is a cluster RPC to every node ("cluster RPC;
+    expensive!", pkg/sql/crdb_internal.go): read it no more often than the DB Console
+    polls nodes (10 s) and than nodes write their status (``DefaultMetricsSampleInterval``,
+    10 s); a faster read only sees the same numbers again."""
     metrics_settle_s: float = 10.0
     """After a node starts or stops serving, store metrics are stale for up to one metrics
     tick (CockroachDB's ``DefaultMetricsSampleInterval``, 10 s). Health is held back that
@@ -61,7 +69,8 @@ class Snapshot:
 
     endpoint: Endpoint
     reconnected: bool
-    now: float
+    now_ns: int
+    """The cluster's clock in Unix nanoseconds (exact: see ``classify``)."""
     nodes: tuple[q.NodeRow, ...]
     problems: tuple[str, ...] = ()
     stores: dict[int, q.StoreTotals] | None = None
@@ -95,7 +104,7 @@ def read_snapshot(session: SqlSession, want_stores: bool, want_setting: bool) ->
     return Snapshot(
         endpoint=endpoint,
         reconnected=reconnected,
-        now=float(clock_rows[0][0]),
+        now_ns=nanos(clock_rows[0][0]),
         nodes=nodes,
         problems=tuple(problems_out),
         stores=stores,
@@ -122,6 +131,7 @@ class ClusterMonitor:
     _limiter: anyio.CapacityLimiter = field(default_factory=lambda: anyio.CapacityLimiter(2))
     _last_problem: str = ""
     _ever: bool = False
+    _waiting_reason: str = ""
     _settle_until: float = float("-inf")
 
     def _new_session(self) -> SqlSession:
@@ -199,6 +209,19 @@ class ClusterMonitor:
     def _lost(self, exc: SqlUnavailable, failures: int) -> None:
         was = self.endpoint
         self.endpoint = None
+        if not self._ever and exc.refused:
+            # A node answered and refused us (its certificate, our credentials): waiting
+            # will not help. One clear line, once.
+            if self.status != DOWN:
+                self.publish.notice("error", f"monitor: {exc.message}")
+            self._set_status(DOWN, exc.message)
+            return
+        if not self._ever:
+            if self._waiting_reason != exc.message:
+                self._waiting_reason = exc.message
+                log.info("monitor: %s: %s", WAITING_MESSAGE, exc.message)
+            self._set_status(WAITING, WAITING_MESSAGE)
+            return
         if failures == 1 and was is not None:
             self.publish.notice("warning", f"monitor: {exc.message}; failing over")
             self._set_status(RECONNECTING, exc.message)
@@ -223,8 +246,9 @@ class ClusterMonitor:
         self._ever = True
         for text in snap.problems:
             self._problem(f"monitor: {text}")
+        dead_after_ns = nanos(self.time_until_store_dead)
         states = {
-            row.liveness.node_id: classify(row.liveness, snap.now, self.time_until_store_dead)
+            row.liveness.node_id: classify(row.liveness, snap.now_ns, dead_after_ns)
             for row in snap.nodes
         }
         known_before = set(self.book.nodes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import ssl
 from dataclasses import dataclass, field
 
 import anyio
@@ -17,6 +18,7 @@ import httpx
 
 from engine.cockroach.book import KnownNode, NodeBook
 from engine.cockroach.publish import Publisher
+from engine.cockroach.tls import ClusterTrust, describe_tls_error
 from engine.events import ProbeObserved
 
 READY = "ready"
@@ -91,7 +93,9 @@ class NodeProbes:
     interval_s: float = 1.0
     timeout_s: float = 0.8
     vars_every_s: float = 2.0
-    scheme: str = "http"
+    tls: ClusterTrust | None = None
+    """Secure mode: probes go over https and verify the cluster's own CA (never the system
+    store, never unverified)."""
     status: dict[int, ProbeResult] = field(default_factory=dict)
     _counters: dict[int, tuple[float, float]] = field(default_factory=dict)
     _rates: dict[int, float] = field(default_factory=dict)
@@ -105,6 +109,10 @@ class NodeProbes:
         ]
         return round(sum(rates), 1) if rates else None
 
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
     def url(self, node: KnownNode, path: str) -> str:
         host = f"[{node.host}]" if ":" in node.host else node.host
         return f"{self.scheme}://{host}:{self.http_port}{path}"
@@ -115,7 +123,7 @@ class NodeProbes:
         except httpx.TimeoutException:
             return ProbeResult(DOWN, f"no answer in {self.timeout_s:g} s")
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            return ProbeResult(DOWN, type(exc).__name__)
+            return ProbeResult(DOWN, describe_tls_error(exc) or type(exc).__name__)
         return interpret_health(r.status_code, r.text)
 
     async def read_vars(self, client: httpx.AsyncClient, node: KnownNode) -> None:
@@ -148,12 +156,34 @@ class NodeProbes:
         if want_vars and result.status != DOWN:
             await self.read_vars(client, node)
 
+    async def _verify(self) -> ssl.SSLContext | bool:
+        """What httpx verifies against: the cluster's CA in secure mode, once it can be read.
+
+        Waits (quietly retrying, one notice per distinct problem) until the CA file reads.
+        """
+        if self.tls is None:
+            return True  # plain http: nothing to verify
+        last = ""
+        while True:
+            try:
+                return self.tls.http_context()
+            except ValueError as exc:
+                if str(exc) != last:
+                    last = str(exc)
+                    self.publish.notice("error", f"probes: {exc}")
+            await self.publish.pace.sleep(5.0)
+
     async def run(self) -> None:
         clock = self.publish.pace
         timeout = httpx.Timeout(self.timeout_s)
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=64)
         next_vars = float("-inf")
-        async with httpx.AsyncClient(timeout=timeout, limits=limits, trust_env=False) as client:
+        while not any(n.host for n in self.book.nodes.values()):
+            await clock.sleep(self.interval_s)  # nothing to probe before a node is known
+        verify = await self._verify()
+        async with httpx.AsyncClient(
+            timeout=timeout, limits=limits, trust_env=False, verify=verify
+        ) as client:
             while True:
                 started = clock.now()
                 want_vars = started >= next_vars

@@ -17,9 +17,10 @@ from engine.cockroach.classify import Liveness, parse_expiration
 CLUSTER_CLOCK = "SELECT extract(epoch FROM now())"
 """The cluster's clock in Unix seconds (DECIMAL on CockroachDB, NUMERIC on PostgreSQL).
 
-Classification compares it with expirations in Python, instead of CockroachDB's
+psycopg2 hands it over as a ``Decimal``; classification turns it into integer nanoseconds
+and compares it with expirations in Python, instead of CockroachDB's
 ``split_part(expiration, ',', 1)::decimal > now()::decimal`` (``now()::decimal`` does not
-exist in PostgreSQL).
+exist in PostgreSQL). Never a float: see ``classify``.
 """
 
 LIVENESS = """
@@ -70,7 +71,12 @@ class NodeRow:
     """SQL address host:port (advertised if set); empty on versions that share the RPC port."""
     locality: str = ""
     gossip_live: bool = False
-    """``gossip_nodes.is_live``: the node's gossip clients key is fresh (TTL 4 s)."""
+    """``gossip_nodes.is_live`` as CockroachDB computes it (``crdbInternalGossipNodesTable``
+    in pkg/sql/crdb_internal.go): the connected node's local clock is before the node's
+    liveness expiration (``now < expiration``). It is the same fact as ``classify``'s
+    "alive", seen through one node's clock, not a separate gossip TTL (older versions
+    looked at the gossip clients key instead). Read but not used for the state: the
+    state needs expiration, epoch and membership anyway, on the cluster's clock."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ def parse_liveness_rows(rows: Iterable[Sequence[Any]]) -> tuple[tuple[NodeRow, .
             live = Liveness(
                 node_id=int(node_id),
                 epoch=int(epoch),
-                expiration=parse_expiration(str(expiration)),
+                expiration_ns=parse_expiration(str(expiration)),
                 draining=bool(draining),
                 membership=_text(membership) or "active",
             )

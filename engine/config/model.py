@@ -35,6 +35,12 @@ class ClusterConfig:
     """How many ranges the rehearsal cluster models (the real cluster reports its own)."""
     join_timeout_s: float = 600.0
     """How long a cloud's last step waits for the cluster to report its nodes live."""
+    sslmode: str = ""
+    """libpq ``sslmode`` for the monitor and workload; a URL's own wins. Empty: verify-full
+    when ``secure``, else disable."""
+    sslrootcert: Path | None = None
+    """The cluster's CA (PEM) to verify SQL and HTTP against; a URL's own wins. Empty in
+    secure mode: the run's own CA (``<run dir>/cockroach-certs/ca.crt``)."""
 
     @property
     def bootstraps(self) -> bool:

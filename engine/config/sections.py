@@ -109,7 +109,8 @@ def kubeconfig(base: Path) -> Reader[Path]:
     return read
 
 
-def cluster_fields() -> dict[str, Reader[Any]]:
+def cluster_fields(base: Path | None = None) -> dict[str, Reader[Any]]:
+    """``base``: the demo file's folder, where a relative ``sslrootcert`` starts."""
     return {
         "image": string,
         "secure": boolean,
@@ -121,6 +122,8 @@ def cluster_fields() -> dict[str, Reader[Any]]:
         "replication_factor": checked(integer(1, 7), _odd),
         "ranges": integer(1, MAX_RANGES),
         "join_timeout_s": number(0, DAY_S, above=True),
+        "sslmode": choice("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+        "sslrootcert": kubeconfig(base or Path.cwd()),  # any file that must exist now
     }
 
 
@@ -236,7 +239,7 @@ def top_fields(base: Path) -> dict[str, Reader[Any]]:
     return {
         "name": string,
         "run_prefix": checked(string, checks.run_prefix),
-        "cluster": subsection(cluster_fields()),
+        "cluster": subsection(cluster_fields(base)),
         "workload": subsection(workload_fields()),
         "defaults": subsection(cloud_defaults_fields(base)),
         "clouds": clouds(base),

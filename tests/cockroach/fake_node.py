@@ -21,7 +21,11 @@ import json
 import math
 import os
 import pwd
+import selectors
 import signal
+import socket
+import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -141,7 +145,7 @@ class FakeNode:
             "-D",
             a.data,
             "-h",
-            a.host,
+            "" if a.tls_cert else a.host,  # secure: only our TLS front door listens on TCP
             "-p",
             str(a.sql_port),
             "-k",
@@ -163,6 +167,8 @@ class FakeNode:
         ]
         user = PG_USER if os.geteuid() == 0 else None
         self.pg = subprocess.Popen(args, user=user, stdout=log, stderr=log)
+        if a.tls_cert:
+            serve_pgwire_tls(self)
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -219,7 +225,8 @@ class FakeNode:
 
     # --- the node's loops -------------------------------------------------------------------
     def heartbeat(self) -> None:
-        exp = f"{time.time() + self.a.ttl:.9f},0"
+        ns = time.time_ns() + round(self.a.ttl * 1e9)
+        exp = f"{ns // 10**9}.{ns % 10**9:09d},0"  # hlc.Timestamp.String: "%d.%09d,%d"
         m = self.metrics
         self.everywhere(
             [
@@ -245,7 +252,6 @@ class FakeNode:
         try:
             own = self.conn(self.sql_address)
             with own.cursor() as cur:
-                cur.execute(sch.GOSSIP_EXPIRY)
                 cur.execute(sch.READ_LIVENESS)
                 rows = [
                     (int(r[0]), int(r[1]), float(r[2].split(",")[0]), r[3]) for r in cur.fetchall()
@@ -365,8 +371,105 @@ class FakeNode:
 
         server = ThreadingHTTPServer((self.a.host, self.a.http_port), Handler)
         server.daemon_threads = True
+        if self.a.tls_cert:  # secure nodes serve the DB Console port over TLS
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(self.a.tls_cert, self.a.tls_key)
+            server.socket = ctx.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server
+
+
+SSL_REQUEST = 80877103
+GSSENC_REQUEST = 80877104
+SECURE_ONLY = "node is running secure mode, SSL connection required"
+"""What a secure CockroachDB node answers a plaintext client (pkg/sql/pgwire)."""
+
+
+def _fatal(code: str, message: str) -> bytes:
+    """A pgwire ErrorResponse: severity FATAL, SQLSTATE ``code``, ``message``."""
+    fields = b"".join(
+        k + v.encode() + b"\0" for k, v in ((b"S", "FATAL"), (b"C", code), (b"M", message))
+    )
+    body = fields + b"\0"
+    return b"E" + struct.pack("!I", len(body) + 4) + body
+
+
+def serve_pgwire_tls(node: FakeNode) -> None:
+    """The node's SQL port for a secure node: pgwire's TLS negotiation in front of PostgreSQL.
+
+    A secure CockroachDB node answers the client's SSLRequest with 'S' and speaks TLS with
+    its node certificate (pkg/sql/pgwire, ``maybeUpgradeToSecureConn``). The embedded
+    PostgreSQL is built without SSL, so this front door does that part, then relays the
+    bytes to PostgreSQL's Unix socket. It lives in the node's process: a SIGKILL takes it
+    down with the node; a drain's 57P01 reaches the client through it.
+    """
+    a = node.a
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(a.tls_cert, a.tls_key)
+    backend = str(Path(a.data) / f".s.PGSQL.{a.sql_port}")
+    listener = socket.create_server((a.host, a.sql_port), backlog=64)
+
+    def handle(client: socket.socket) -> None:
+        conn: socket.socket = client
+        try:
+            while True:
+                head = _read_exact(conn, 8)
+                code = struct.unpack("!II", head)[1]
+                if code == SSL_REQUEST and not isinstance(conn, ssl.SSLSocket):
+                    conn.sendall(b"S")
+                    conn = ctx.wrap_socket(conn, server_side=True)
+                elif code == GSSENC_REQUEST:
+                    conn.sendall(b"N")
+                elif not isinstance(conn, ssl.SSLSocket):
+                    conn.sendall(_fatal("08P01", SECURE_ONLY))  # as a secure node refuses
+                    return
+                else:
+                    break
+            with socket.socket(socket.AF_UNIX) as pg:
+                pg.connect(backend)
+                pg.sendall(head)
+                _relay(conn, pg)
+        except (OSError, ValueError):
+            pass
+        finally:
+            conn.close()
+
+    def accept() -> None:
+        while True:
+            client, _ = listener.accept()
+            threading.Thread(target=handle, args=(client,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+
+
+def _read_exact(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ValueError("closed during startup")
+        data += chunk
+    return data
+
+
+def _relay(a: socket.socket, b: socket.socket) -> None:
+    """Copy bytes both ways until either side closes (one thread: TLS sockets dislike two)."""
+    sel = selectors.DefaultSelector()
+    sel.register(a, selectors.EVENT_READ)
+    sel.register(b, selectors.EVENT_READ)
+    while isinstance(a, ssl.SSLSocket) and a.pending():  # decrypted already, unseen by select
+        b.sendall(a.recv(65536))
+    while True:
+        for key, _ in sel.select():
+            src = key.fileobj
+            assert isinstance(src, socket.socket)
+            dst = b if src is a else a
+            data = src.recv(65536)
+            if not data:
+                return
+            dst.sendall(data)
+            while isinstance(src, ssl.SSLSocket) and src.pending():
+                dst.sendall(src.recv(65536))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -387,6 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rf", type=int, default=3)
     p.add_argument("--heal-s", type=float, default=10.0)
     p.add_argument("--initial-wait", type=float, default=0.5)
+    p.add_argument("--tls-cert", default="", help="server certificate (PEM): TLS on SQL and HTTP")
+    p.add_argument("--tls-key", default="")
     a = p.parse_args(argv)
     node = FakeNode(a)
     node.start_postgres()

@@ -7,6 +7,11 @@ fake nodes can upsert), and ``cluster_settings`` keeps only the columns the moni
 plus ``type``/``public``/``description``. Each server is its own database, so the
 workload's ``kv`` table is created on every one up front: that stands in for CockroachDB
 replicating the schema (the workload's own ``CREATE TABLE IF NOT EXISTS`` still runs).
+
+``gossip_nodes`` is a view, so that ``is_live`` is computed when it is read, as CockroachDB
+computes it (``crdbInternalGossipNodesTable``, pkg/sql/crdb_internal.go): the serving
+node's clock is before the node's liveness expiration. The node rows the fake nodes gossip
+live in ``gossip_node_rows``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ CREATE TABLE IF NOT EXISTS crdb_internal.gossip_liveness (
     membership TEXT NOT NULL,
     updated_at TIMESTAMP
 );
-CREATE TABLE IF NOT EXISTS crdb_internal.gossip_nodes (
+CREATE TABLE IF NOT EXISTS crdb_internal.gossip_node_rows (
     node_id BIGINT NOT NULL PRIMARY KEY,
     network TEXT NOT NULL,
     address TEXT NOT NULL,
@@ -36,10 +41,18 @@ CREATE TABLE IF NOT EXISTS crdb_internal.gossip_nodes (
     server_version TEXT NOT NULL,
     build_tag TEXT NOT NULL,
     started_at TIMESTAMP NOT NULL,
-    is_live BOOLEAN NOT NULL,
     ranges BIGINT NOT NULL,
     leases BIGINT NOT NULL
 );
+CREATE OR REPLACE VIEW crdb_internal.gossip_nodes AS
+SELECT n.node_id, n.network, n.address, n.advertise_address, n.sql_network, n.sql_address,
+       n.advertise_sql_address, n.attrs, n.locality, n.cluster_name, n.server_version,
+       n.build_tag, n.started_at,
+       coalesce(extract(epoch FROM clock_timestamp())
+                < split_part(l.expiration, ',', 1)::numeric, false) AS is_live,
+       n.ranges, n.leases
+FROM crdb_internal.gossip_node_rows AS n
+LEFT JOIN crdb_internal.gossip_liveness AS l ON l.node_id = n.node_id;
 CREATE TABLE IF NOT EXISTS crdb_internal.kv_store_status (
     node_id BIGINT NOT NULL,
     store_id BIGINT NOT NULL,
@@ -83,26 +96,18 @@ ON CONFLICT (node_id) DO UPDATE SET
 """
 
 UPSERT_NODE = """
-INSERT INTO crdb_internal.gossip_nodes
+INSERT INTO crdb_internal.gossip_node_rows
     (node_id, network, address, advertise_address, sql_network, sql_address,
      advertise_sql_address, attrs, locality, cluster_name, server_version, build_tag,
-     started_at, is_live, ranges, leases)
+     started_at, ranges, leases)
 VALUES (%s, 'tcp', %s, %s, 'tcp', %s, %s, '{}', %s, 'crossroom-fixture', '25.2',
-        'v25.2.4-fixture', %s, true, %s, %s)
+        'v25.2.4-fixture', %s, %s, %s)
 ON CONFLICT (node_id) DO UPDATE SET
     address = excluded.address, advertise_address = excluded.advertise_address,
     sql_address = excluded.sql_address, advertise_sql_address = excluded.advertise_sql_address,
-    locality = excluded.locality, started_at = excluded.started_at, is_live = true,
+    locality = excluded.locality, started_at = excluded.started_at,
     ranges = excluded.ranges, leases = excluded.leases
 """
-
-GOSSIP_EXPIRY = """
-UPDATE crdb_internal.gossip_nodes AS n
-SET is_live = (l.updated_at > (now() AT TIME ZONE 'UTC') - interval '4 seconds')
-FROM crdb_internal.gossip_liveness AS l
-WHERE l.node_id = n.node_id
-"""
-"""A node's gossip clients key lives 4 s: nodes whose gossip went quiet read not live."""
 
 UPSERT_STORE = """
 INSERT INTO crdb_internal.kv_store_status

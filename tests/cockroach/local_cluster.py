@@ -19,6 +19,7 @@ import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psycopg2
 
 from .fake_node import PG_USER, ensure_pg_user, pg_bin
 
@@ -75,6 +77,15 @@ def pick_port(hosts: list[str], avoid: set[int] | None = None) -> int:
     raise RuntimeError("no free port on the loopback hosts")
 
 
+@dataclass(frozen=True)
+class ServerTls:
+    """A server certificate and key for every node, and the CA that signed them."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
 @dataclass
 class LocalCluster:
     """Fake nodes named by cloud; start/kill/drain/restart them like real ones."""
@@ -91,6 +102,8 @@ class LocalCluster:
     time_until_store_dead: str = "1m15s"
     heal_s: float = 10.0
     ranges: int = 600
+    tls: ServerTls | None = None
+    """Secure nodes: SQL and HTTP over TLS with this certificate (signed by a test CA)."""
     nodes: list[LocalNode] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -159,6 +172,11 @@ class LocalCluster:
                 capture_output=True,
                 timeout=60,
             )
+        if self.tls is not None and pw is not None:
+            # PostgreSQL reads its key as its own user and refuses one others may read.
+            for path in (self.tls.cert, self.tls.key):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+            self.tls.key.chmod(0o600)
         for n in self.nodes:
             if not (n.data / "PG_VERSION").exists():
                 shutil.copytree(template, n.data)
@@ -200,6 +218,8 @@ class LocalCluster:
             "--setting",
             f"server.time_until_store_dead={self.time_until_store_dead}",
         ]
+        if self.tls is not None:
+            args += ["--tls-cert", str(self.tls.cert), "--tls-key", str(self.tls.key)]
         log = open(self.base / f"node-{n.node_id}.log", "ab")  # noqa: SIM115
         n.proc = subprocess.Popen(
             args,
@@ -217,8 +237,12 @@ class LocalCluster:
             n = pending[0]
             if not n.running:
                 raise RuntimeError(f"node {n.node_id} exited; see {self.base}/node-{n.node_id}.log")
+            scheme = "https" if self.tls is not None else "http"
+            verify: ssl.SSLContext | bool = True
+            if self.tls is not None:
+                verify = ssl.create_default_context(cafile=str(self.tls.ca))
             try:
-                httpx.get(f"http://{n.host}:{n.http_port}/health", timeout=0.5)
+                httpx.get(f"{scheme}://{n.host}:{n.http_port}/health", timeout=0.5, verify=verify)
                 pending.pop(0)
                 continue
             except httpx.HTTPError:
@@ -227,11 +251,67 @@ class LocalCluster:
                 raise TimeoutError(f"node {n.node_id} not ready after {timeout} s")
             time.sleep(0.05)
 
+    def _wait_formed(self, timeout: float = 30.0) -> None:
+        """Every running node's server holds a fresh liveness record of every running node.
+
+        In CockroachDB liveness records live in one replicated range and are gossiped to
+        every node, so a node that has joined is known everywhere. The fake's heartbeat
+        only reaches servers that were up when it ran: without this wait, a node killed
+        right after start could be unknown to the others, and never turn suspect there.
+        """
+        running = [n for n in self.nodes if n.running]
+        ids = [n.node_id for n in running]
+        sql = (
+            "SELECT count(*) FROM crdb_internal.gossip_liveness WHERE node_id = ANY(%s) "
+            "AND split_part(expiration, ',', 1)::numeric > extract(epoch FROM clock_timestamp())"
+        )
+        deadline = time.monotonic() + timeout
+        pending = list(running)
+        while pending:
+            n = pending[0]
+            try:
+                with (
+                    contextlib.closing(
+                        psycopg2.connect(  # libpq's default sslmode (prefer): secure nodes too
+                            host=n.host,
+                            port=n.sql_port,
+                            user="root",
+                            dbname="defaultdb",
+                            connect_timeout=2,
+                        )
+                    ) as conn,
+                    conn.cursor() as cur,
+                ):
+                    cur.execute(sql, (ids,))
+                    row = cur.fetchone()
+                if row is not None and row[0] == len(ids):
+                    pending.pop(0)
+                    continue
+            except psycopg2.Error:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"node {n.node_id} does not know every node after {timeout} s")
+            time.sleep(0.1)
+
+    def _wait_postmaster_gone(self, n: LocalNode, timeout: float = 15.0) -> None:
+        """A killed node's PostgreSQL lingers a moment (its postmaster reaped late); a new
+        one refuses to start while the old PID in ``postmaster.pid`` still exists."""
+        lock = n.data / "postmaster.pid"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                pid = int(lock.read_text().split("\n", 1)[0])
+                os.kill(pid, 0)
+            except (OSError, ValueError):
+                return
+            time.sleep(0.05)
+
     def start(self) -> LocalCluster:
         self._initdb()
         for n in self.nodes:
             self._spawn(n)
         self._wait_ready(self.nodes)
+        self._wait_formed()
         return self
 
     def kill(self, node_id: int) -> None:
@@ -254,8 +334,10 @@ class LocalCluster:
         n = self.node(node_id)
         if n.running:
             return
+        self._wait_postmaster_gone(n)
         self._spawn(n)
         self._wait_ready([n])
+        self._wait_formed()
 
     def stop(self) -> None:
         for n in self.nodes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +13,19 @@ import pytest
 from engine.clock import ScaledClock
 from engine.cockroach.book import NodeBook
 from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, options_from_urls
-from engine.cockroach.kv import KvStats, KvWorkload, OpFailed, key_of, percentile, run_with_retries
+from engine.cockroach.kv import (
+    INSERT_ON_CONFLICT,
+    UPSERT,
+    KvStats,
+    KvWorkload,
+    OpFailed,
+    _create_table,
+    key_of,
+    percentile,
+    run_once,
+    split_points,
+    write_statement,
+)
 from engine.cockroach.publish import Publisher
 from engine.events import WorkloadSample
 
@@ -49,6 +60,26 @@ def test_keys_spread_over_the_signed_64_bit_space() -> None:
     assert len(keys) == 1000
     assert min(keys) < -(2**62) and max(keys) > 2**62
     assert all(-(2**63) <= k < 2**63 for k in keys)
+
+
+def test_write_is_upsert_when_the_server_says_cockroachdb() -> None:
+    crdb = "CockroachDB CCL v25.2.4 (x86_64-pc-linux-gnu, built 2025/07/25, go1.23.7)"
+    assert write_statement(crdb) == UPSERT == "UPSERT INTO kv (k, v) VALUES (%s, %s)"
+    pg = "PostgreSQL 18.6 on x86_64-pc-linux-gnu, compiled by gcc 13.3.0, 64-bit"
+    assert write_statement(pg) == INSERT_ON_CONFLICT
+    assert write_statement("") == INSERT_ON_CONFLICT
+
+
+def test_splits_are_n_points_as_kv_go_split_finder() -> None:
+    """``--splits N`` is N split points, N+1 ranges; values worked out by hand from
+    splitFinder's Go arithmetic (division truncates towards zero)."""
+    assert split_points(0) == []
+    assert split_points(1) == [-1]
+    assert split_points(2) == [-3074457345618258604, 3074457345618258600]
+    assert split_points(3) == [-4611686018427387905, -2, 4611686018427387901]
+    points = split_points(100)
+    assert len(points) == 100 and points == sorted(set(points))
+    assert all(-(2**63) < p < 2**63 - 1 for p in points)
 
 
 @asynccontextmanager
@@ -89,6 +120,7 @@ async def test_rate_respects_max_rate_and_percentiles_are_real(
     record_property("kv_rate_at_200", round(rate, 1))
     print(f"\nkv at max_rate=200: {rate:.1f} ops/s; last sample {got[-1]}")
     assert rate == pytest.approx(200, rel=0.10)
+    assert kv.write_sql == INSERT_ON_CONFLICT  # asked the server: PostgreSQL, not CockroachDB
     assert all(s.ops_per_s <= 200 * 1.15 for s in got)
     for s in got:
         assert 0 < s.p50_ms <= s.p95_ms <= s.p99_ms <= s.max_ms < 1000
@@ -126,7 +158,9 @@ async def test_errors_are_counted_through_a_kill_and_load_continues(
 
 
 @pytest.mark.slow
-def test_retry_loop_retries_40001_and_flags_40003(healthy_cluster: LocalCluster) -> None:
+def test_one_attempt_per_operation_40001_is_an_error_and_40003_ambiguous(
+    healthy_cluster: LocalCluster,
+) -> None:
     n = healthy_cluster.node(1)
     session = SqlSession(ConnectOptions(), lambda: [Endpoint(n.host, n.sql_port)])
     # A sequence counts attempts outside the failing statement's transaction.
@@ -144,23 +178,49 @@ def test_retry_loop_retries_40001_and_flags_40003(healthy_cluster: LocalCluster)
         """
     )
     session.fetch("SELECT setval('attempts', 1, false)")
-    t0 = time.perf_counter()
-    ms = run_with_retries(lambda: session.fetch("SELECT contended(2)"))
-    assert session.fetch("SELECT last_value FROM attempts")[0][0] == 3  # 40001, 40001, ok
-    assert ms >= (0.1 + 0.2) * 0.5 * 1000 * 0.99  # the documented backoff really slept
-    assert ms <= (time.perf_counter() - t0) * 1000 + 1
-
-    session.fetch("SELECT setval('attempts', 1, false)")
-    with pytest.raises(OpFailed) as exhausted:
-        run_with_retries(lambda: session.fetch("SELECT contended(100)"), sleep=lambda s: None)
-    assert "40001" in exhausted.value.message and not exhausted.value.ambiguous
-    assert session.fetch("SELECT last_value FROM attempts")[0][0] == 4  # 1 try + 3 retries
+    with pytest.raises(OpFailed) as restart:
+        run_once(lambda: session.fetch("SELECT contended(1)"))
+    assert restart.value.code == "40001" and "40001" in restart.value.message
+    assert not restart.value.ambiguous and not restart.value.lost
+    assert session.fetch("SELECT last_value FROM attempts")[0][0] == 1  # no retry
+    assert run_once(lambda: session.fetch("SELECT contended(1)")) >= 0  # the next op is new
 
     with pytest.raises(OpFailed) as ambiguous:
-        run_with_retries(
+        run_once(
             lambda: session.fetch(
                 "DO $$ BEGIN RAISE EXCEPTION 'result is ambiguous' USING ERRCODE = '40003'; END $$"
             )
         )
     assert ambiguous.value.ambiguous
     session.close()
+
+
+@pytest.mark.slow
+def test_the_write_statement_comes_from_asking_the_server(healthy_cluster: LocalCluster) -> None:
+    """A server whose ``version()`` says CockroachDB gets UPSERT, which PostgreSQL refuses:
+    proof that the choice follows the server's answer, not a setting."""
+    n = healthy_cluster.node(2)
+    where = [Endpoint(n.host, n.sql_port)]
+    plain = SqlSession(ConnectOptions(), lambda: where)
+    assert write_statement(_create_table(plain)) == INSERT_ON_CONFLICT
+    plain.fetch(
+        """
+        CREATE SCHEMA IF NOT EXISTS looks_like_crdb;
+        CREATE OR REPLACE FUNCTION looks_like_crdb.version() RETURNS text LANGUAGE sql
+        AS $$ SELECT 'CockroachDB CCL v25.2.4 (x86_64-pc-linux-gnu, built 2025/07/25)' $$;
+        """
+    )
+    try:
+        options = ConnectOptions(
+            params=(("options", "-c search_path=looks_like_crdb,pg_catalog,public"),)
+        )
+        crdb = SqlSession(options, lambda: where)
+        sql = write_statement(_create_table(crdb))
+        assert sql == UPSERT
+        with pytest.raises(OpFailed) as refused:
+            run_once(lambda: crdb.fetch(sql, (1, psycopg2.Binary(b"x"))))
+        assert refused.value.code == "42601"  # PostgreSQL has no UPSERT
+        crdb.close()
+    finally:
+        plain.fetch("DROP SCHEMA looks_like_crdb CASCADE")
+        plain.close()

@@ -1,8 +1,13 @@
-"""The monitor against three real servers: it classifies, and survives losing its node."""
+"""The monitor against three real servers: it classifies, and survives losing its node.
+
+These tests assert what happens and in which order, with generous bounds; how fast the
+failover is belongs to ``bench/monitor_failover.py`` (results in bench/RESULTS.md). Each
+test picks its victim at run time (the node the monitor happens to use) and waits until
+the monitor sees every node live first, so it passes alone and in any order.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,14 +20,16 @@ from engine.cockroach.book import NodeBook
 from engine.cockroach.connection import options_from_urls
 from engine.cockroach.monitor import ClusterMonitor, MonitorTiming
 from engine.cockroach.publish import Publisher
-from engine.events import MonitorStatus, NodeObserved, Notice
+from engine.events import Event, MonitorStatus, NodeObserved, Notice
 
 from .events import Recorder
 from .local_cluster import LocalCluster
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
-FAILOVER_BUDGET_S = 2.0
+GENEROUS_S = 30.0
+"""Bound for anything that takes a liveness TTL (2 s here) and a poll or two: far above
+what it takes, so a loaded machine never fails the test; speed is measured in bench/."""
 
 
 @dataclass
@@ -41,13 +48,13 @@ async def start_monitor(cluster: LocalCluster) -> AsyncIterator[Running]:
     )
     async with anyio.create_task_group() as tg:
         tg.start_soon(monitor.run)
-        with anyio.fail_after(10):
+        with anyio.fail_after(GENEROUS_S):
             await monitor.up.wait()
         yield Running(monitor, rec)
         tg.cancel_scope.cancel()
 
 
-def live_nodes(rec: Recorder) -> dict[str, str]:
+def latest_liveness(rec: Recorder) -> dict[str, str]:
     latest: dict[str, str] = {}
     for e in rec.of(NodeObserved):
         assert isinstance(e, NodeObserved)
@@ -55,70 +62,97 @@ def live_nodes(rec: Recorder) -> dict[str, str]:
     return latest
 
 
-async def fail_over(run: Running, cluster: LocalCluster, how: str) -> tuple[float, str]:
-    """Stop the node the monitor uses; return seconds until it publishes from another."""
+async def all_live(run: Running, cluster: LocalCluster) -> None:
+    want = len(cluster.nodes)
+    await run.rec.wait_for(
+        lambda _: list(latest_liveness(run.rec).values()).count("live") == want, within=GENEROUS_S
+    )
+
+
+def index_of(events: list[Event], match: object, start: int = 0) -> int:
+    for i in range(start, len(events)):
+        if match(events[i]):  # type: ignore[operator]
+            return i
+    raise AssertionError("event not found")
+
+
+async def stop_connected_node(run: Running, cluster: LocalCluster, how: str) -> tuple[str, str]:
+    """Stop the node the monitor uses; return its SQL address and its stage name."""
+    await all_live(run, cluster)
     ep = run.monitor.endpoint
     assert ep is not None
     victim = cluster.node_at(ep.host, ep.port)
-    mark = len(run.rec.events)
-    t0 = time.monotonic()
+    name = next(n.name for n in run.monitor.book.nodes.values() if n.sql == ep)
     if how == "kill":
         cluster.kill(victim.node_id)
     else:
         cluster.drain(victim.node_id, wait=False)
-    await run.rec.wait_for(
-        lambda e: isinstance(e, MonitorStatus) and e.state == "connected" and e.address != str(ep),
-        within=10,
-        after=mark,
-    )
-    # ... and it keeps classifying: a fresh poll's node states arrive after the reconnect.
-    await run.rec.wait_for(lambda e: isinstance(e, NodeObserved), within=5, after=mark)
-    elapsed = time.monotonic() - t0
-    return elapsed, str(ep)
+    return str(ep), name
 
 
 async def test_monitor_names_and_classifies_every_node(healthy_cluster: LocalCluster) -> None:
     async with start_monitor(healthy_cluster) as run:
         want = {"a/node-1": "live", "b/node-1": "live", "c/node-1": "live"}
-        await run.rec.wait_for(lambda e: live_nodes(run.rec) == want, within=5)
+        await run.rec.wait_for(lambda e: latest_liveness(run.rec) == want, within=GENEROUS_S)
         status = run.rec.of(MonitorStatus)[-1]
         assert isinstance(status, MonitorStatus) and status.state == "connected"
         assert "@" not in status.address and status.address.startswith("127.0.")
 
 
-async def test_sigkill_of_connected_node_fails_over_within_budget(
-    healthy_cluster: LocalCluster, record_property: pytest.RecordProperty
+async def test_sigkill_of_connected_node_fails_over_to_a_live_node(
+    healthy_cluster: LocalCluster,
 ) -> None:
     async with start_monitor(healthy_cluster) as run:
-        elapsed, old = await fail_over(run, healthy_cluster, "kill")
-        record_property("failover_sigkill_s", round(elapsed, 3))
-        print(f"\nfailover after SIGKILL of {old}: {elapsed:.3f} s")
-        assert elapsed < FAILOVER_BUDGET_S
-        notices = [e for e in run.rec.of(Notice) if isinstance(e, Notice)]
-        assert any("failing over" in n.message and old in n.message for n in notices)
+        mark = len(run.rec.events)
+        old, name = await stop_connected_node(run, healthy_cluster, "kill")
+        others = {n.sql_address for n in healthy_cluster.nodes if n.sql_address != old}
+
+        def reconnected(e: Event) -> bool:
+            return isinstance(e, MonitorStatus) and e.state == "connected" and e.address != old
+
+        def suspect(e: Event) -> bool:
+            return isinstance(e, NodeObserved) and e.node == name and e.liveness == "suspect"
+
+        await run.rec.wait_for(reconnected, within=GENEROUS_S, after=mark)
         # The killed node stops heartbeating: the cluster (not the monitor) calls it suspect.
-        host, port = old.rsplit(":", 1)
-        name = f"{healthy_cluster.node_at(host, int(port)).cloud}/node-1"
-        await run.rec.wait_for(
-            lambda e: isinstance(e, NodeObserved) and e.node == name and e.liveness == "suspect",
-            within=6,
-        )
+        await run.rec.wait_for(suspect, within=GENEROUS_S, after=mark)
+
+    events = run.rec.events
+    warned = index_of(
+        events,
+        lambda e: isinstance(e, Notice) and "failing over" in e.message and old in e.message,
+        mark,
+    )
+    lost = index_of(
+        events, lambda e: isinstance(e, MonitorStatus) and e.state == "reconnecting", mark
+    )
+    back = index_of(events, reconnected, mark)
+    seen = index_of(events, suspect, mark)
+    assert warned < back and lost < back < seen  # lost, then another node, then the verdict
+    new = events[back]
+    assert isinstance(new, MonitorStatus) and new.address in others
+    assert new.message == "reconnected"
+    assert any(str(n.sql) == old for n in run.monitor.book.nodes.values() if n.name == name)
+    # Nobody else was harmed: the other two are still live.
+    assert sorted(v for k, v in latest_liveness(run.rec).items() if k != name) == ["live", "live"]
 
 
-async def test_drain_of_connected_node_fails_over_within_budget(
-    healthy_cluster: LocalCluster, record_property: pytest.RecordProperty
+async def test_drain_of_connected_node_fails_over_and_shows_it_draining(
+    healthy_cluster: LocalCluster,
 ) -> None:
     async with start_monitor(healthy_cluster) as run:
-        elapsed, old = await fail_over(run, healthy_cluster, "drain")
-        record_property("failover_drain_s", round(elapsed, 3))
-        print(f"\nfailover after drain (57P01) of {old}: {elapsed:.3f} s")
-        assert elapsed < FAILOVER_BUDGET_S + 0.5  # + the drain's 0.5 s unready phase
-        notices = [n.message for n in run.rec.of(Notice) if isinstance(n, Notice)]
-        assert any(old in m and "failing over" in m for m in notices), notices
+        mark = len(run.rec.events)
+        old, name = await stop_connected_node(run, healthy_cluster, "drain")
+
+        def reconnected(e: Event) -> bool:
+            return isinstance(e, MonitorStatus) and e.state == "connected" and e.address != old
+
+        await run.rec.wait_for(reconnected, within=GENEROUS_S, after=mark)
         # The drained node announced it before leaving: the cluster shows it draining.
-        host, port = old.rsplit(":", 1)
-        name = f"{healthy_cluster.node_at(host, int(port)).cloud}/node-1"
         await run.rec.wait_for(
             lambda e: isinstance(e, NodeObserved) and e.node == name and e.liveness == "draining",
-            within=4,
+            within=GENEROUS_S,
+            after=mark,
         )
+    notices = [n.message for n in run.rec.of(Notice) if isinstance(n, Notice)]
+    assert any(old in m and "failing over" in m for m in notices), notices

@@ -104,7 +104,7 @@ def http_nodes() -> Iterator[tuple[int, list[FakeHttpNode], NodeBook]]:
     nodes = [FakeHttpNode(h, port) for h in hosts]
     book = NodeBook([], 26257)
     rows = [
-        NodeRow(Liveness(i + 1, 1, 2e9), address=f"{h}:26357", locality=f"cloud=c{i + 1}")
+        NodeRow(Liveness(i + 1, 1, 2 * 10**18), address=f"{h}:26357", locality=f"cloud=c{i + 1}")
         for i, h in enumerate(hosts)
     ]
     book.learn(rows, {1: "live", 2: "live"})
@@ -155,7 +155,7 @@ async def test_probes_tell_ready_not_ready_and_down(
 async def test_blackholed_host_reads_down_within_the_timeout() -> None:
     """A host that never answers (TEST-NET-1, unroutable) is down after the short timeout."""
     book = NodeBook([], 26257)
-    book.learn([NodeRow(Liveness(7, 1, 2e9), address="192.0.2.1:26357")], {7: "live"})
+    book.learn([NodeRow(Liveness(7, 1, 2 * 10**18), address="192.0.2.1:26357")], {7: "live"})
     rec = Recorder()
     probes = NodeProbes(book, Publisher(rec, ScaledClock(1.0)), 8080, timeout_s=0.3)
     async with anyio.create_task_group() as tg:

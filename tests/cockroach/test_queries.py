@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+import psycopg2
+import pytest
+
 from engine.cockroach.book import NodeBook
 from engine.cockroach.classify import Liveness
 from engine.cockroach.connection import Endpoint
@@ -16,6 +19,9 @@ from engine.cockroach.queries import (
     parse_liveness_rows,
     parse_store_rows,
 )
+
+from . import fake_schema as sch
+from .local_cluster import LocalCluster
 
 TS = datetime(2026, 11, 27, 5, 0, 0)
 
@@ -41,7 +47,7 @@ def liveness_row(node_id: int, **kw: object) -> tuple[object, ...]:
 def test_parse_liveness_rows_prefers_advertised_addresses() -> None:
     nodes, problems = parse_liveness_rows([liveness_row(1), liveness_row(2, draining=True)])
     assert problems == []
-    assert nodes[0].liveness == Liveness(1, 1, 1795756284.355475903, False, "active")
+    assert nodes[0].liveness == Liveness(1, 1, 1_795_756_284_355_475_903, False, "active")
     assert nodes[0].address == "n1.example:26257" and nodes[0].sql_address == "n1.example:26257"
     assert nodes[1].liveness.draining and nodes[1].gossip_live
 
@@ -81,7 +87,7 @@ def test_locality_tier() -> None:
 
 def row(node_id: int, cloud: str, sql: str = "") -> NodeRow:
     return NodeRow(
-        Liveness(node_id, 1, 2e9),
+        Liveness(node_id, 1, 2 * 10**18),
         address=f"h{node_id}:26357",
         sql_address=sql,
         locality=f"cloud={cloud}",
@@ -116,3 +122,31 @@ def test_book_uses_the_callers_names() -> None:
     book = NodeBook([], 26257, node_name=lambda cloud, node_id, addr: f"{cloud}/n{node_id}")
     book.learn([row(4, "z")], {4: "live"})
     assert book.nodes[4].name == "z/n4"
+
+
+@pytest.mark.slow
+def test_fake_is_live_is_now_before_the_liveness_expiration(healthy_cluster: LocalCluster) -> None:
+    """``gossip_nodes.is_live`` as CockroachDB computes it (``crdbInternalGossipNodesTable``):
+    the serving node's clock before the liveness expiration, whatever gossiped it lately."""
+    n = healthy_cluster.node(1)
+    conn = psycopg2.connect(n.url)
+    try:
+        with conn.cursor() as cur:  # one transaction, rolled back: other tests never see it
+            cur.execute("SELECT extract(epoch FROM clock_timestamp())")
+            now = cur.fetchone()[0]
+            for node_id, offset in ((98, Decimal(3600)), (99, Decimal(-1))):
+                exp = f"{now + offset:.9f},0"
+                cur.execute(sch.UPSERT_LIVENESS, (node_id, 1, exp, False, False, "active"))
+                cur.execute(
+                    sch.UPSERT_NODE,
+                    (node_id, "h:1", "h:1", "h:2", "h:2", "cloud=x", TS, 0, 0),
+                )
+            cur.execute(
+                "SELECT node_id, is_live FROM crdb_internal.gossip_nodes "
+                "WHERE node_id IN (98, 99) ORDER BY node_id"
+            )
+            # 99 heartbeated just now (updated_at is fresh) but its expiration has passed.
+            assert cur.fetchall() == [(98, True), (99, False)]
+    finally:
+        conn.rollback()
+        conn.close()
