@@ -10,10 +10,10 @@ import sys
 from typing import TextIO
 
 from engine import events as ev
+from engine import terminal_text as safe
 from engine.plan import STEP_SHORT
 from engine.state import CloudState, RoomState
 from engine.targets import KIND_TITLES
-from engine.terminal_text import shown, visible
 
 
 def _fmt(s: float | None) -> str:
@@ -30,13 +30,15 @@ class HeadlessPrinter:
 
     def _line(self, t: float, who: str, what: str) -> None:
         """Names and messages come from outside: ``shown`` (masked, capped, visible)."""
-        self.out.write(f"{t:8.1f}s  {shown(who, 64):<{self._width}}  {shown(what)}\n")
+        self.out.write(f"{t:8.1f}s  {safe.shown(who, 64):<{self._width}}  {safe.shown(what)}\n")
 
     def __call__(self, e: ev.Event) -> None:
         if isinstance(e, ev.RunStarted):
             self._width = max([12, *(min(64, len(c.name)) for c in e.clouds)])
             mode = f"REHEARSAL (simulated, speed x{e.speed:g})" if e.simulated else "LIVE"
-            self.out.write(f"crossroom: {shown(e.demo)} - run {shown(e.run_id)} - {mode}\n")
+            self.out.write(
+                f"crossroom: {safe.shown(e.demo)} - run {safe.shown(e.run_id)} - {mode}\n"
+            )
         elif isinstance(e, ev.StepStarted):
             again = f" (attempt {e.attempt})" if e.attempt > 1 else ""
             self._line(e.t, e.cloud, f"{e.step:<15} started{again}")
@@ -93,10 +95,10 @@ def join_table(state: RoomState) -> str:
     if not clouds:
         return "no clouds\n"
     steps = [s.name for s in clouds[0].steps]
-    labels = {c.name: shown(c.label, 64) for c in clouds}
+    labels = {c.name: safe.shown(c.label, 64) for c in clouds}
     width = max(len(label) for label in labels.values())
     head = f"{'cloud':<{width}}  {'status':<10} {'join':>8}  " + " ".join(
-        f"{visible(STEP_SHORT.get(s, s)[:9]):>9}" for s in steps
+        f"{safe.visible(STEP_SHORT.get(s, s)[:9]):>9}" for s in steps
     )
     rows = [head, "-" * len(head)]
 
@@ -119,7 +121,7 @@ def join_table(state: RoomState) -> str:
             else:
                 cells.append(f"{_fmt(s.duration_s):>9}")
         rows.append(
-            f"{labels[c.name]:<{width}}  {visible(c.status):<10} {_fmt(c.time_to_join_s):>8}  "
+            f"{labels[c.name]:<{width}}  {safe.visible(c.status):<10} {_fmt(c.time_to_join_s):>8}  "
             + " ".join(cells)
         )
     return "\n".join(rows) + "\n"

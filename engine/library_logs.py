@@ -17,7 +17,7 @@ import sys
 
 from engine.terminal_text import shown
 
-LIBRARY_LOGGERS = ("keystoneauth", "openstack", "urllib3", "kubernetes", "stevedore", "py.warnings")
+LIBRARY_LOGGERS = ("keystoneauth", "openstack", "urllib3", "kubernetes", "stevedore")
 """The loggers known to carry URLs, tokens or cloud answers; all end at the root handler."""
 
 
@@ -55,5 +55,4 @@ def route_library_logs(level: int = logging.WARNING) -> logging.Handler:
     root.addHandler(handler)
     if root.level > level or root.level == logging.NOTSET:
         root.setLevel(level)
-    logging.captureWarnings(True)
     return handler

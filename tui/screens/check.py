@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -21,22 +21,21 @@ from engine.terminal_text import shown
 REFRESH_S = 0.5
 
 
-def markup_safe(text: str) -> str:
-    """Cloud answers are free text: no secret, control character or Rich markup gets
-    through (``shown``, then escaped)."""
-    return escape(shown(text))
-
-
-def check_text(state: RoomState) -> str:
+def check_text(state: RoomState) -> Content:
+    """Cloud answers are free text: they are ``shown`` (no secret, no control character)
+    and put into plain ``Content``, never into markup (escaping markup is not enough:
+    ``[`` before a capital letter is left unescaped and swallows what follows)."""
     rows = state.cloud_list()
     answered = [c for c in rows if c.preflight_ok is not None]
     ready = sum(1 for c in answered if c.preflight_ok)
-    lines = [
-        f"[b]Preflight[/b]   {ready}/{len(rows)} ready, {len(rows) - len(answered)} still "
+    head = Content.assemble(
+        ("Preflight", "bold"),
+        f"   {ready}/{len(rows)} ready, {len(rows) - len(answered)} still "
         "checking   (read-only; any key closes)",
-        "",
-    ]
-    width = max((len(c.label) for c in rows), default=5)
+    )
+    lines = [head, Content("")]
+    labels = {c.name: shown(c.label, 64) for c in rows}
+    width = max((len(label) for label in labels.values()), default=5)
     for c in rows:
         if c.preflight_ok is None:
             verdict, reason = "…  checking", ""
@@ -44,9 +43,9 @@ def check_text(state: RoomState) -> str:
             verdict, reason = "✔  ok      ", c.preflight
         else:
             verdict, reason = "✖  PROBLEM ", c.preflight
-        lines.append(f"{markup_safe(c.label):<{width}}  {verdict}  {markup_safe(reason)}")
-        lines.extend(f"{'':<{width}}      {markup_safe(q)}" for q in c.preflight_quotas)
-    return "\n".join(lines)
+        lines.append(Content(f"{labels[c.name]:<{width}}  {verdict}  {shown(reason)}"))
+        lines.extend(Content(f"{'':<{width}}      {shown(q)}") for q in c.preflight_quotas)
+    return Content("\n").join(lines)
 
 
 class CheckScreen(ModalScreen[None]):
