@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
@@ -29,10 +30,17 @@ def cloud_rng(seed: int, cloud: str) -> random.Random:
     return random.Random(seed * 1_000_003 + zlib.crc32(cloud.encode()))
 
 
-def build_backend(demo: DemoConfig, seed: int, books: SimBooks | None = None) -> Backend:
+def build_backend(
+    demo: DemoConfig,
+    seed: int,
+    books: SimBooks | None = None,
+    *,
+    certs_dir: Path | None = None,
+) -> Backend:
     """Simulated clouds share one ``SimCluster``; the real CockroachDB monitor runs when the
     demo names SQL addresses or has any real cloud (it learns their addresses as pods come
-    up). With both kinds, the simulated nodes still show, but health and load are the real
+    up; ``certs_dir`` is the run's secure-mode CA, written by the clouds' CockroachDB step).
+    With both kinds, the simulated nodes still show, but health and load are the real
     cluster's alone."""
     sim_cluster = SimCluster(demo.cluster, demo.workload, seed)
     real = [c for c in demo.clouds if c.provider != "sim"]
@@ -41,7 +49,7 @@ def build_backend(demo: DemoConfig, seed: int, books: SimBooks | None = None) ->
     if demo.cluster.sql_urls or real:
         from engine.cockroach.cluster import CockroachCluster
 
-        monitor = CockroachCluster(demo.cluster, demo.workload)
+        monitor = CockroachCluster(demo.cluster, demo.workload, certs_dir=certs_dir)
         cluster = monitor
         if real and len(real) < len(demo.clouds) and not demo.cluster.sql_urls:
             cluster = NodesOnly(sim_cluster, monitor)

@@ -390,7 +390,7 @@ async def _room(
 ) -> AsyncIterator[Room]:
     if demo.source is not None and not run_dir.config_copy.exists():
         shutil.copyfile(demo.source, run_dir.config_copy)
-    backend = backend or build_backend(demo, options.seed)
+    backend = backend or build_backend(demo, options.seed, certs_dir=run_dir.cockroach_certs)
     recorder = Recorder(run_dir.events) if options.record else None
     room: Room | None = None
     try:

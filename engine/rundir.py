@@ -87,6 +87,11 @@ class RunDir:
         """The demo file the run used, so ``teardown --run`` can reach the same clouds."""
         return self.root / "demo.yaml"
 
+    @property
+    def cockroach_certs(self) -> Path:
+        """Secure mode's CA and root client certificate, shared by every cloud of the run."""
+        return self.root / "cockroach-certs"
+
     def cloud_dir(self, cloud: str) -> Path:
         """Private per-cloud files (keys, user data, full log); created 0700."""
         path = _inside(self.root / "clouds", cloud, "cloud name", SAFE_NAME)

@@ -147,7 +147,13 @@ async def test_secure_mode_ships_node_and_client_certificates_as_secrets(
     # The fake's nodes report a Hostname as every real kubelet does: a DNS SAN, not an IP.
     addresses = server.cluster.node_list()["items"][0]["status"]["addresses"]
     assert [a["type"] for a in addresses] == ["InternalIP", "ExternalIP", "Hostname"]
-    assert {"fake-node-1", "fake-node-2", "fake-node-3"} <= set(dns)
+    hostnames = {
+        a["address"]
+        for item in server.cluster.node_list()["items"]
+        for a in item["status"]["addresses"]
+        if a["type"] == "Hostname"
+    }
+    assert len(hostnames) == 3 and hostnames <= set(dns)
     sts = server.cluster.get("apps/v1", "statefulsets", ns, "cockroachdb")
     assert "--certs-dir=/cockroach/cockroach-certs" in str(sts["spec"]["template"])
     # No key material in any event (the recording and the screen) or in the ledger.

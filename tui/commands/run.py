@@ -154,7 +154,8 @@ async def _chaos(room: Room, demo: DemoConfig, kills: list[tuple[str, float]]) -
         await room.kill(target)
     deadline = room.clock.now() + time_until_store_dead_s(demo.cluster) + HEAL_GRACE_S
     await room.clock.sleep(2.0)
-    if room.state.monitor == "down":
+    # "waiting": no node has ever answered; "down": the cluster answered once and stopped.
+    if room.state.monitor in ("down", "waiting"):
         room.notice("the cluster monitor sees no cluster: not waiting for kills to heal")
         return
     while room.clock.now() < deadline:
