@@ -39,6 +39,8 @@ MAX_LINE_BYTES = 64 << 20
 """Longest event line read; a log batch is a few KB, so only a damaged file comes near."""
 REASONS_SHOWN = 3
 """Skipped lines named in the summary; the rest are counted."""
+REASONS_KEPT = 100
+"""Skipped lines remembered with their reason; a file of garbage must not fill memory."""
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -65,6 +67,8 @@ class RecordingReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.skipped: list[SkippedLine] = []
+        """The first ``REASONS_KEPT`` lines left out; ``skipped_count`` counts them all."""
+        self.skipped_count = 0
         self._runs = 0
 
     def __iter__(self) -> Iterator[Event]:
@@ -109,14 +113,16 @@ class RecordingReader:
 
     def _skip(self, number: int, reason: str) -> Event | None:
         """Count the line as skipped; ``None`` (no event) for the caller to return."""
-        self.skipped.append(SkippedLine(number, _printable(reason)))
+        self.skipped_count += 1
+        if len(self.skipped) < REASONS_KEPT:
+            self.skipped.append(SkippedLine(number, _printable(reason)))
         return None
 
     def summary(self) -> str | None:
         """``35 events skipped: line 12: torn last line; ...``, or ``None`` if none were."""
-        if not self.skipped:
+        count = self.skipped_count
+        if not count:
             return None
-        count = len(self.skipped)
         named = "; ".join(f"line {s.line}: {s.reason}" for s in self.skipped[:REASONS_SHOWN])
         more = f"; and {count - REASONS_SHOWN} more" if count > REASONS_SHOWN else ""
         return f"{count} event{'s' if count != 1 else ''} skipped: {named}{more}"

@@ -62,3 +62,16 @@ def test_version_prints_the_installed_version() -> None:
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"crossroom {version('crossroom')}"
+
+
+@pytest.mark.parametrize("command", [["run"], ["teardown", "--run", "xr-20260101-000000-abcd"]])
+def test_an_unusable_state_dir_from_the_environment_is_one_line(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CROSSROOM_STATE_DIR", "~no-such-user-xr/state")
+    assert main(command) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        "CROSSROOM_STATE_DIR ~no-such-user-xr/state: "
+        "cannot resolve ~no-such-user-xr: no such user or home folder"
+    )

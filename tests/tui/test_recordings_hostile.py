@@ -170,3 +170,22 @@ async def test_the_screen_survives_clouds_it_cannot_show(tmp_path: Path) -> None
     assert app.return_code == 0
     assert "is listed twice" in app.state.notices[-2].message
     assert len(app.state.clouds) == 0
+
+
+def test_a_flood_of_garbage_is_counted_not_kept(tmp_path: Path) -> None:
+    path = write(tmp_path, [*show("alpha"), *([b"\x00garbage"] * 200_000)])
+    done = replay_headless(path)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert ": 200000 events skipped: line 5: not an event: " in line
+    assert line.endswith("; and 199997 more")
+    from engine.recording import REASONS_KEPT, read_recording
+
+    reader = read_recording(path)
+    assert [e.kind for e in reader] == [
+        "run_started",
+        "cloud_started",
+        "step_started",
+        "step_finished",
+    ]
+    assert reader.skipped_count == 200_000 and len(reader.skipped) == REASONS_KEPT

@@ -105,6 +105,14 @@ def folder_problem(text: str, option: str) -> str | None:
     return None
 
 
+def state_dir_problem(state_dir: str | None) -> str | None:
+    """``--state-dir``, or else ``$CROSSROOM_STATE_DIR``, must be a usable folder."""
+    if state_dir:
+        return folder_problem(state_dir, "--state-dir")
+    env = os.environ.get("CROSSROOM_STATE_DIR")
+    return folder_problem(env, "CROSSROOM_STATE_DIR") if env else None
+
+
 def show_option_problems(speed: float | None, seed: int, state_dir: str | None) -> list[str]:
     """The options every show-running command shares (see ``add_demo_options``)."""
     problems = [
@@ -112,7 +120,7 @@ def show_option_problems(speed: float | None, seed: int, state_dir: str | None) 
         for p in (
             speed_problem(speed) if speed is not None else None,
             seed_problem(seed),
-            folder_problem(state_dir, "--state-dir") if state_dir else None,
+            state_dir_problem(state_dir),
         )
         if p
     ]

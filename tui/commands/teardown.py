@@ -28,7 +28,7 @@ from engine.room import open_room
 from engine.rundir import RunBusy, RunDir, RunLock, state_dir, valid_run_id
 from engine.teardown import teardown_summary
 from tui.commands.demo_source import BadInput, load, report_bad_input
-from tui.commands.option_checks import folder_problem
+from tui.commands.option_checks import state_dir_problem
 
 STOP_WAIT_S = 60.0
 """How long ``--stop`` waits for a stopped show to close its room and let go of the run."""
@@ -63,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     if not valid_run_id(args.run):
         return report_bad_input(BadInput([f"--run {args.run}: not a run id"]))
-    problem = folder_problem(args.state_dir, "--state-dir") if args.state_dir else None
+    problem = state_dir_problem(args.state_dir)
     if problem:
         return report_bad_input(BadInput([problem]))
     base = state_dir(args.state_dir)
