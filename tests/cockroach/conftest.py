@@ -59,7 +59,6 @@ def cluster3(server_dir: Path) -> Iterator[LocalCluster]:
 
 @pytest.fixture
 def healthy_cluster(cluster3: LocalCluster) -> LocalCluster:
-    for n in cluster3.nodes:
-        if not n.running:
-            cluster3.restart(n.node_id)
+    """All three nodes up, whatever an earlier test killed or drained."""
+    cluster3.heal()
     return cluster3

@@ -43,6 +43,8 @@ class LocalNode:
     http_port: int
     data: Path
     proc: subprocess.Popen[bytes] | None = None
+    draining: bool = False
+    """SIGTERM sent: the node is on its way out."""
 
     @property
     def sql_address(self) -> str:
@@ -327,8 +329,23 @@ class LocalCluster:
         n = self.node(node_id)
         if n.proc is not None and n.proc.poll() is None:
             n.proc.send_signal(signal.SIGTERM)
+            n.draining = True
             if wait:
                 n.proc.wait(20)
+
+    def heal(self) -> None:
+        """Every node up again: waits out drains still under way, restarts the stopped.
+
+        A drain (SIGTERM) takes a moment; a node still draining counts as running, and
+        would vanish under the next test without this wait.
+        """
+        for n in self.nodes:
+            if n.draining and n.proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    n.proc.wait(30)
+            n.draining = False
+            if not n.running:
+                self.restart(n.node_id)
 
     def restart(self, node_id: int) -> None:
         n = self.node(node_id)
