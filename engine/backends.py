@@ -16,7 +16,8 @@ import anyio
 from engine.backend import Backend, CloudBackend, ClusterBackend
 from engine.clock import Clock
 from engine.config.model import DemoConfig
-from engine.events import Event, EventSink, NodeObserved, ProbeObserved
+from engine.events import CloudInfo, Event, EventSink, NodeObserved, ProbeObserved, RunStarted
+from engine.rundir import RunDir
 from engine.sim.books import SimBooks
 from engine.sim.cloud import SimCloud
 from engine.sim.cluster import SimCluster
@@ -80,3 +81,28 @@ class NodesOnly:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self.sim.run, nodes_only, clock)
             tg.start_soon(self.real.run, emit, clock)
+
+
+def run_started(
+    demo: DemoConfig, backend: Backend, run_dir: RunDir, speed: float, seed: int
+) -> RunStarted:
+    """The first event of every run: what the screen needs to lay the show out."""
+    return RunStarted(
+        run_id=run_dir.run_id,
+        demo=demo.name,
+        simulated=backend.simulated,
+        speed=speed,
+        seed=seed,
+        run_dir=str(run_dir.root),
+        clouds=tuple(
+            CloudInfo(
+                name=c.name,
+                label=c.label,
+                region=c.region,
+                provider=c.provider,
+                nodes=c.nodes,
+                steps=tuple(s.name for s in backend.clouds[c.name].steps()),
+            )
+            for c in demo.clouds
+        ),
+    )

@@ -7,6 +7,9 @@ same five demo seconds per real second; pause and speed change while it plays.
 
 Reading the file is blocking I/O, so batches are read in anyio's worker threads (never
 the screen's thread pool). Commands do nothing but say so: a recording cannot be changed.
+Events go out through an ``EventHub`` like the live room's, so they are redacted again
+(a recording made by an older version may hold what is now masked) and a late screen
+catches up on the same bounded history.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ import anyio
 
 from engine.config.files import regular_file_problem
 from engine.events import Event, EventSink, Notice, RunStarted
+from engine.hub import EventHub
 from engine.recording import BadRecording, RecordingReader, read_recording
-from engine.state import RoomState, apply
+from engine.state import RoomState
 
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 """The replay speeds ``+`` and ``-`` step through."""
@@ -47,9 +51,8 @@ class ReplayRoom:
         self._rate = 1.0
         """The recorded show's demo seconds per real second (its ``--speed``)."""
         self._mono = monotonic
-        self._state = RoomState()
-        self._past: list[Event] = []
-        self._sinks: list[EventSink] = []
+        self._hub = EventHub()
+        """Events keep the times they were recorded with (no clock: nothing is restamped)."""
         self._resumed = anyio.Event()
         self._resumed.set()
         self.reader: RecordingReader | None = None
@@ -59,19 +62,10 @@ class ReplayRoom:
 
     @property
     def state(self) -> RoomState:
-        return self._state
+        return self._hub.state
 
     def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
-        if replay:
-            for event in self._past:
-                sink(event)
-        self._sinks.append(sink)
-
-        def unsubscribe() -> None:
-            if sink in self._sinks:
-                self._sinks.remove(sink)
-
-        return unsubscribe
+        return self._hub.subscribe(sink, replay=replay)
 
     def _refuse(self, what: str) -> None:
         self._publish(
@@ -126,10 +120,7 @@ class ReplayRoom:
     # --- playing -----------------------------------------------------------------------------
 
     def _publish(self, event: Event) -> None:
-        self._state = apply(self._state, event)
-        self._past.append(event)
-        for sink in list(self._sinks):
-            sink(event)
+        self._hub.publish(event)
 
     async def run(self) -> None:
         """Publish every event when its time comes; returns at the end of the recording."""

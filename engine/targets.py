@@ -88,3 +88,16 @@ def server_name(cloud: str, index: int) -> str:
 
 def pod_target(cloud: str, index: int) -> str:
     return f"{cloud}/pod-{index}"
+
+
+def target_indexes(target: Target, count: int) -> tuple[int, ...]:
+    """The node numbers a target names on a cloud of ``count`` nodes: N for pod, node and
+    server N (one identity), every node for the whole cloud, none past the last node."""
+    if target.index is None:
+        return tuple(range(1, count + 1))
+    return (target.index,) if target.index <= count else ()
+
+
+def target_nodes(target: Target, count: int) -> tuple[str, ...]:
+    """The nodes (``cloud/node-N``) a target names on a cloud of ``count`` nodes."""
+    return tuple(node_name(target.cloud, i) for i in target_indexes(target, count))

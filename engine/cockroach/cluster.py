@@ -78,7 +78,7 @@ class CockroachCluster:
         self.book.identify(cloud, hosts)
 
     async def run(self, emit: EventSink, clock: Clock) -> None:
-        publish = Publisher(emit, clock)
+        publish = Publisher(emit)
         try:
             seeds, options = options_from_urls(self.cluster.sql_urls, self.cluster.sql_port)
         except ValueError as exc:

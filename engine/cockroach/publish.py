@@ -1,4 +1,4 @@
-"""Stamping and emitting events, and mirroring every notice into the log."""
+"""Emitting events, and mirroring every notice into the log (the room's hub stamps them)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from engine.clock import Clock, ScaledClock
-from engine.events import Event, EventSink, Notice, stamped
+from engine.events import Event, EventSink, Notice
 from engine.redact import one_line
 
 log = logging.getLogger("engine.cockroach")
@@ -16,17 +16,17 @@ _LEVELS = {"info": logging.INFO, "warning": logging.WARNING, "error": logging.ER
 
 @dataclass(frozen=True)
 class Publisher:
-    """The monitor's, probes' and workload's one way out: stamped events, never a raise."""
+    """The monitor's, probes' and workload's one way out: events, never a raise.
+
+    Events go out unstamped: the room's ``EventHub`` gives every event its time, once."""
 
     emit: EventSink
-    clock: Clock
-    """Stamps events: the demo clock, the same one the rest of the room uses."""
     pace: Clock = field(default_factory=lambda: ScaledClock(1.0))
     """Paces polls, probes, rates and timeouts: a real cluster lives in real time whatever
     ``--speed`` says (at speed 5 a 1 s poll must not become 0.2 s). Build inside a loop."""
 
     def __call__(self, event: Event) -> None:
-        self.emit(stamped(event, self.clock.now(), self.clock.wall()))
+        self.emit(event)
 
     def notice(self, level: str, message: str) -> None:
         """A line for the presenter and the same line in the log (redacted, one line)."""

@@ -19,7 +19,7 @@ from engine.sim.books import SimBooks
 from engine.sim.cluster import SimCluster
 from engine.sim.faults import SimFaults
 from engine.sim.fleet import LatencyProfile, profile_for
-from engine.targets import Target, node_name
+from engine.targets import Target, node_name, target_indexes, target_nodes
 
 SECURITY_GROUP_RULES: tuple[str, ...] = (
     "tcp 22 ssh",
@@ -223,16 +223,11 @@ class SimCloud:
             self.cluster.remove_node(record.get("node"), ctx.clock.now())
         self.books.delete(record.resource_id)
 
-    def _indexes(self, target: Target) -> list[int]:
-        if target.index is None:
-            return list(range(1, self.cloud.nodes + 1))
-        return [target.index] if target.index <= self.cloud.nodes else []
-
     async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
         """Carry out the fault as the real system behaves (``engine.sim.faults``); returns
         once its timeline has played out, which may be a demo minute for a server."""
-        indexes = self._indexes(target)
-        nodes = tuple(node_name(self.cloud.name, i) for i in indexes)
+        indexes = target_indexes(target, self.cloud.nodes)
+        nodes = target_nodes(target, self.cloud.nodes)
         clock, rng, emit = ctx.clock, ctx.rng, ctx.emit
         if target.kind == "pod" and indexes:
             ctx.log(f"DELETE pod of {nodes[0]} (graceful): the StatefulSet recreates it")
@@ -247,8 +242,8 @@ class SimCloud:
         return nodes
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
-        indexes = self._indexes(target)
-        nodes = tuple(node_name(self.cloud.name, i) for i in indexes)
+        indexes = target_indexes(target, self.cloud.nodes)
+        nodes = target_nodes(target, self.cloud.nodes)
         clock, rng, emit = ctx.clock, ctx.rng, ctx.emit
         if target.kind == "pod":
             ctx.log(f"{target}: a restarted pod comes back by itself; nothing to revive")

@@ -27,7 +27,6 @@ from engine.events import (
     ProbeObserved,
     SettingApplied,
     WorkloadSample,
-    stamped,
 )
 from engine.sim.kv_model import KvView, KvWorkload, Stall
 from engine.sim.liveness import (
@@ -338,7 +337,8 @@ class SimCluster:
     # --- the ClusterBackend -------------------------------------------------------------
 
     async def run(self, emit: EventSink, clock: Clock) -> None:
-        """Advance once a demo second and publish stamped events until cancelled.
+        """Advance once a demo second and publish events until cancelled (the room's hub
+        stamps them, on the same clock, as they arrive).
 
         Never raises into the engine: a model failure becomes an error ``Notice`` and the
         loop carries on; cancellation propagates as it must.
@@ -350,11 +350,10 @@ class SimCluster:
                 events = self.advance(now)
             except Exception as exc:  # a model bug must not stop the show
                 events = [Notice(level="error", message=f"simulated cluster: {exc!r}")]
-            wall = clock.wall()
             for e in events:
                 # A broken sink is the engine's to report, not ours.
                 with contextlib.suppress(Exception):
-                    emit(stamped(e, now, wall))
+                    emit(e)
             next_tick += TICK_S
             if next_tick <= clock.now():
                 next_tick = math.floor(clock.now() / TICK_S) * TICK_S + TICK_S

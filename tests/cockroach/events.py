@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 import anyio
 
 from engine import state as room
-from engine.events import Event
+from engine.clock import Clock
+from engine.events import Event, EventSink
+from engine.hub import EventHub
 
 
 @dataclass
@@ -22,6 +24,13 @@ class Recorder:
     def __call__(self, event: Event) -> None:
         self.events.append(event)
         self.state = room.apply(self.state, event)
+
+    def through_hub(self, clock: Clock) -> EventSink:
+        """A sink that stamps each event on ``clock`` before it reaches this recorder, as
+        the room's ``EventHub`` does (cluster backends emit events without times)."""
+        hub = EventHub(clock)
+        hub.subscribe(self, replay=False)
+        return hub.publish
 
     def of(self, kind: type[Event]) -> list[Event]:
         return [e for e in self.events if isinstance(e, kind)]

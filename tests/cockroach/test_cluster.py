@@ -76,7 +76,7 @@ async def test_kill_story_probe_suspect_dead_healed(
         timing=MonitorTiming(store_every_s=1.0, metrics_settle_s=1.5),
     )
     async with anyio.create_task_group() as tg:
-        tg.start_soon(backend.run, rec, clock)
+        tg.start_soon(backend.run, rec.through_hub(clock), clock)
 
         def all_up(_: object) -> bool:
             s = rec.state

@@ -10,7 +10,6 @@ import anyio
 import psycopg2
 import pytest
 
-from engine.clock import ScaledClock
 from engine.cockroach.book import NodeBook
 from engine.cockroach.connection import ConnectOptions, Endpoint, SqlSession, options_from_urls
 from engine.cockroach.kv import (
@@ -92,7 +91,7 @@ async def running_workload(
     kv = KvWorkload(
         options=options,
         candidates=book.spread,
-        publish=Publisher(rec, ScaledClock(speed)),
+        publish=Publisher(rec),
         read_percent=50,
         max_rate=rate,
         concurrency=concurrency,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import anyio
 import pytest
 
-from engine.clock import ScaledClock
 from engine.cockroach.book import NodeBook
 from engine.cockroach.connection import options_from_urls
 from engine.cockroach.monitor import ClusterMonitor, MonitorTiming
@@ -43,9 +42,7 @@ async def start_monitor(cluster: LocalCluster) -> AsyncIterator[Running]:
     rec = Recorder()
     seeds, options = options_from_urls(cluster.sql_urls, 26257)
     book = NodeBook(seeds, 26257)
-    monitor = ClusterMonitor(
-        book, options, Publisher(rec, ScaledClock(1.0)), timing=MonitorTiming(store_every_s=1.0)
-    )
+    monitor = ClusterMonitor(book, options, Publisher(rec), timing=MonitorTiming(store_every_s=1.0))
     async with anyio.create_task_group() as tg:
         tg.start_soon(monitor.run)
         with anyio.fail_after(GENEROUS_S):

@@ -12,7 +12,6 @@ from decimal import Decimal
 import anyio
 import pytest
 
-from engine.clock import ScaledClock
 from engine.cockroach.book import NodeBook
 from engine.cockroach.classify import Liveness, nanos, parse_expiration
 from engine.cockroach.cluster import CockroachCluster
@@ -27,9 +26,7 @@ from .events import Recorder
 
 
 def monitor(rec: Recorder, seeds: tuple[Endpoint, ...] = ()) -> ClusterMonitor:
-    return ClusterMonitor(
-        NodeBook(seeds, 26257), ConnectOptions(), Publisher(rec, ScaledClock(1.0))
-    )
+    return ClusterMonitor(NodeBook(seeds, 26257), ConnectOptions(), Publisher(rec))
 
 
 @pytest.mark.anyio

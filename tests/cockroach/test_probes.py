@@ -13,7 +13,6 @@ from typing import Any
 import anyio
 import pytest
 
-from engine.clock import ScaledClock
 from engine.cockroach.book import NodeBook
 from engine.cockroach.classify import Liveness
 from engine.cockroach.probes import (
@@ -119,7 +118,7 @@ async def test_probes_tell_ready_not_ready_and_down(
 ) -> None:
     port, nodes, book = http_nodes
     rec = Recorder()
-    probes = NodeProbes(book, Publisher(rec, ScaledClock(1.0)), port, vars_every_s=1.0)
+    probes = NodeProbes(book, Publisher(rec), port, vars_every_s=1.0)
     async with anyio.create_task_group() as tg:
         tg.start_soon(probes.run)
 
@@ -157,7 +156,7 @@ async def test_blackholed_host_reads_down_within_the_timeout() -> None:
     book = NodeBook([], 26257)
     book.learn([NodeRow(Liveness(7, 1, 2 * 10**18), address="192.0.2.1:26357")], {7: "live"})
     rec = Recorder()
-    probes = NodeProbes(book, Publisher(rec, ScaledClock(1.0)), 8080, timeout_s=0.3)
+    probes = NodeProbes(book, Publisher(rec), 8080, timeout_s=0.3)
     async with anyio.create_task_group() as tg:
         tg.start_soon(probes.run)
         e = await rec.wait_for(lambda e: isinstance(e, ProbeObserved), within=3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from engine.clock import ScaledClock
 from engine.cockroach.connection import ConnectOptions, Endpoint
 from engine.cockroach.publish import Publisher
 from engine.cockroach.settings import apply_settings, setting_statement
@@ -43,7 +42,7 @@ async def test_each_setting_is_reported_and_a_refusal_does_not_stop_the_rest(
         [("server.time_until_store_dead", "1m15s"), ("bad name", "1"), ("kv.x.y", "2")],
         ConnectOptions(),
         lambda: [Endpoint(n.host, n.sql_port)],
-        Publisher(rec, ScaledClock(1.0)),
+        Publisher(rec),
     )
     assert [r.name for r in results] == ["server.time_until_store_dead", "bad name", "kv.x.y"]
     assert not any(r.ok for r in results)

@@ -238,7 +238,7 @@ async def test_probes_refuse_a_node_certificate_from_another_ca(
     for ca, want in ((pki.ca, "ready"), (pki.wrong_ca, "down")):
         probes = NodeProbes(
             book,
-            Publisher(rec, ScaledClock(1.0)),
+            Publisher(rec),
             n.http_port,
             tls=ClusterTrust("verify-full", str(ca)),
         )

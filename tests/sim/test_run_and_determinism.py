@@ -20,6 +20,7 @@ from engine.events import (
     WorkloadSample,
     encode,
 )
+from engine.hub import EventHub
 from engine.sim.cluster import SimCluster
 
 from .show import Show, fleet, of_type
@@ -87,7 +88,9 @@ async def test_run_emits_stamped_events_every_demo_second_until_cancelled() -> N
         for i in (1, 2):
             cluster.add_node(f"{c}/node-{i}", c, clock.now())
     async with anyio.create_task_group() as tg:
-        tg.start_soon(cluster.run, got.append, clock)
+        hub = EventHub(clock)  # the room's hub stamps what the cluster publishes
+        hub.subscribe(got.append, replay=False)
+        tg.start_soon(cluster.run, hub.publish, clock)
         await clock.sleep(30.0)
         cancelled_at = anyio.current_time()
         tg.cancel_scope.cancel()
