@@ -18,7 +18,7 @@ from engine.plan import Step, StepContext
 from engine.targets import Target
 
 
-class CloudBackend(Protocol):
+class CloudOperations(Protocol):
     """One cloud: its plan, how to delete what the plan made, and its chaos levers."""
 
     def steps(self) -> Sequence[Step]:
@@ -45,6 +45,18 @@ class CloudBackend(Protocol):
 
     async def aclose(self) -> None:
         """Release connections; abandon (never wait on) calls still hanging."""
+        ...
+
+
+class CloudBackend(CloudOperations, Protocol):
+    """One cloud as the room drives it: its operations, and what it watches of its own."""
+
+    async def watch(self, ctx: StepContext) -> None:
+        """Publish what this cloud sees of its own (Kubernetes pods) until cancelled.
+
+        Returns at once for a cloud with nothing to watch. May raise: the room reports it
+        as one line and carries on without this cloud's watch.
+        """
         ...
 
 

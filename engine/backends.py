@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,13 @@ from engine.backend import Backend, CloudBackend, ClusterBackend
 from engine.clock import Clock
 from engine.config.model import DemoConfig
 from engine.events import CloudInfo, Event, EventSink, NodeObserved, ProbeObserved, RunStarted
+from engine.ledger import Ledger
+from engine.plan import StepContext
 from engine.rundir import RunDir
 from engine.sim.books import SimBooks
 from engine.sim.cloud import SimCloud
 from engine.sim.cluster import SimCluster
+from engine.state import RoomState
 
 if TYPE_CHECKING:
     from engine.cockroach.cluster import CockroachCluster
@@ -106,3 +110,30 @@ def run_started(
             for c in demo.clouds
         ),
     )
+
+
+def step_contexts(
+    demo: DemoConfig,
+    run_dir: RunDir,
+    clock: Clock,
+    ledger: Ledger,
+    seed: int,
+    emit: EventSink,
+    state: Callable[[], RoomState],
+) -> dict[str, StepContext]:
+    """One ``StepContext`` per cloud, kept across retries; each cloud draws from its own
+    random stream (``cloud_rng``), so a cloud does the same alone as in the fleet."""
+    return {
+        cloud.name: StepContext(
+            demo=demo,
+            cloud=cloud,
+            run_id=run_dir.run_id,
+            cloud_dir=run_dir.cloud_dir(cloud.name),
+            clock=clock,
+            ledger=ledger,
+            emit=emit,
+            room=state,
+            rng=cloud_rng(seed, cloud.name),
+        )
+        for cloud in demo.clouds
+    }

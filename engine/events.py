@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import msgspec
 
@@ -32,6 +32,9 @@ def _event(cls: E) -> E:
     EVENT_TYPES[cls.kind] = cls
     return cls
 
+
+NoticeLevel = Literal["info", "warning", "error"]
+"""How loud a ``Notice`` or a batch of log lines is."""
 
 EventSink = Callable[[Event], None]
 """Sinks are called synchronously on the engine's loop and must not block: append and return."""

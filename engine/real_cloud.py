@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from engine.backend import CloudBackend
+from engine.backend import CloudOperations
 from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import StepError
 from engine.events import CloudApiObserved
@@ -85,7 +85,7 @@ class KubernetesCloud:
         tail = [
             _after(s, book) if s.name == "cockroach" else s for s in kube.kube_steps(demo, cloud)
         ]
-        self.base: CloudBackend
+        self.base: CloudOperations
         if self._existing:
             self.base = kube.ExistingKubernetesCloud(demo, cloud)
             self._steps = [

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import anyio
+
 from engine.events import Event, RunStarted, decode, encode
 from engine.rundir import SAFE_NAME
 
@@ -29,6 +31,12 @@ class Recorder:
 
     def flush(self) -> None:
         self._file.flush()
+
+    async def flush_every(self, seconds: float) -> None:
+        """Write out what was recorded every ``seconds`` until cancelled."""
+        while True:
+            await anyio.sleep(seconds)
+            self.flush()
 
     def close(self) -> None:
         if not self._file.closed:

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import anyio
 
+from engine.commands import ACCEPTED, Playback, Reply, refused
 from engine.config.files import regular_file_problem
-from engine.events import Event, EventSink, Notice, RunStarted
+from engine.events import Event, EventSink, Notice, NoticeLevel, RunStarted
 from engine.hub import EventHub
 from engine.recording import BadRecording, RecordingReader, read_recording
 from engine.state import RoomState
@@ -55,6 +56,7 @@ class ReplayRoom:
         """Events keep the times they were recorded with (no clock: nothing is restamped)."""
         self._resumed = anyio.Event()
         self._resumed.set()
+        self._ended = anyio.Event()
         self.reader: RecordingReader | None = None
         """What was read so far, with the lines skipped (set once playing starts)."""
 
@@ -67,35 +69,45 @@ class ReplayRoom:
     def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
         return self._hub.subscribe(sink, replay=replay)
 
-    def _refuse(self, what: str) -> None:
-        self._publish(
-            Notice(
-                level="warning",
-                message=f"replay: {what} does nothing in a recording",
-                t=self.position,
-            )
+    @property
+    def playback(self) -> Playback:
+        return Playback(
+            paused=self.paused, finished=self.finished, speed=self.speed, rate=self.demo_rate
         )
 
-    async def start(self, clouds: Sequence[str] | None = None) -> None:
-        self._refuse("start")
+    def notice(self, message: str, level: NoticeLevel = "info", cloud: str | None = None) -> None:
+        self._publish(Notice(level=level, message=message, cloud=cloud, t=self.position))
 
-    async def retry(self, cloud: str) -> None:
-        self._refuse("retry")
+    async def wait_idle(self) -> None:
+        """Return once the whole recording has played."""
+        await self._ended.wait()
 
-    async def cancel(self, cloud: str) -> None:
-        self._refuse("cancel")
+    def _refuse(self, what: str) -> Reply:
+        """The screen reads the refusal as a notice too (it names the recording's rule)."""
+        reason = f"replay: {what} does nothing in a recording"
+        self.notice(reason, level="warning")
+        return refused(reason)
 
-    async def kill(self, target: str) -> None:
-        self._refuse(f"kill {target}")
+    async def start(self, clouds: Sequence[str] | None = None) -> Reply:
+        return self._refuse("start")
 
-    async def revive(self, target: str) -> None:
-        self._refuse(f"revive {target}")
+    async def retry(self, cloud: str) -> Reply:
+        return self._refuse("retry")
 
-    async def teardown(self, clouds: Sequence[str] | None = None) -> None:
-        self._refuse("teardown")
+    async def cancel(self, cloud: str) -> Reply:
+        return self._refuse("cancel")
 
-    async def check(self) -> None:
-        self._refuse("check")
+    async def kill(self, target: str) -> Reply:
+        return self._refuse(f"kill {target}")
+
+    async def revive(self, target: str) -> Reply:
+        return self._refuse(f"revive {target}")
+
+    async def teardown(self, clouds: Sequence[str] | None = None) -> Reply:
+        return self._refuse("teardown")
+
+    async def check(self) -> Reply:
+        return self._refuse("check")
 
     # --- controls ----------------------------------------------------------------------------
 
@@ -104,18 +116,21 @@ class ReplayRoom:
         """Demo seconds per real second right now (0 while paused or done)."""
         return 0.0 if self.paused or self.finished else self._rate * self.speed
 
-    def toggle_pause(self) -> None:
+    async def toggle_pause(self) -> Reply:
         self.paused = not self.paused
         if self.paused:
             self._resumed = anyio.Event()
         else:
             self._resumed.set()
+        return ACCEPTED
 
-    def faster(self) -> None:
+    async def faster(self) -> Reply:
         self.speed = next((s for s in SPEEDS if s > self.speed), SPEEDS[-1])
+        return ACCEPTED
 
-    def slower(self) -> None:
+    async def slower(self) -> Reply:
         self.speed = next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0])
+        return ACCEPTED
 
     # --- playing -----------------------------------------------------------------------------
 
@@ -156,6 +171,7 @@ class ReplayRoom:
         if skipped:
             self._publish(Notice(level="warning", message=f"replay: {skipped}", t=self.position))
         self._publish(Notice(message="replay: end of the recording", t=self.position))
+        self._ended.set()
 
 
 def _take(events: Iterator[Event], n: int) -> list[Event]:

@@ -16,10 +16,10 @@ import anyio
 from anyio.abc import TaskGroup
 
 from engine.backend import Backend
-from engine.backends import build_backend, cloud_rng, run_started
+from engine.backends import build_backend, run_started, step_contexts
 from engine.chaos import carry_out, resolve_target
 from engine.clock import Clock, ScaledClock
-from engine.commands import RoomOptions
+from engine.commands import ACCEPTED, Reply, RoomOptions, refused
 from engine.config.model import DemoConfig
 from engine.events import (
     Event,
@@ -27,20 +27,20 @@ from engine.events import (
     KillIssued,
     NodeObserved,
     Notice,
+    NoticeLevel,
     ReviveIssued,
     RunFinished,
 )
 from engine.hub import EventHub
 from engine.ledger import Ledger
-from engine.plan import StepContext
 from engine.preflight import check_all
 from engine.recording import Recorder
-from engine.redact import one_line
 from engine.rundir import RunDir, RunLock, new_run_id, state_dir
 from engine.runner import run_cloud
 from engine.state import RoomState
 from engine.targets import Target, target_nodes
-from engine.teardown import teardown_cloud
+from engine.teardown import teardown_clouds
+from engine.watchers import watch_all
 from engine.workers import CloudWorkers
 
 FLUSH_EVERY_S = 0.5
@@ -70,22 +70,13 @@ class Room:
         self._hub = EventHub(clock, recorder)
         self._hub.subscribe(self._note_nodes, replay=False)
         self._workers = CloudWorkers(task_group, self._finished)
-        self._contexts: dict[str, StepContext] = {}
         self._teardown_lock = anyio.Lock()
         self._nodes_changed = anyio.Event()
-        for cloud in demo.clouds:
-            self._contexts[cloud.name] = StepContext(
-                demo=demo,
-                cloud=cloud,
-                run_id=run_dir.run_id,
-                cloud_dir=run_dir.cloud_dir(cloud.name),
-                clock=clock,
-                ledger=self.ledger,
-                emit=self._publish,
-                room=lambda: self._hub.state,
-                rng=cloud_rng(seed, cloud.name),
-                nodes_changed=self._wait_nodes_changed,
-            )
+        self._contexts = step_contexts(
+            demo, run_dir, clock, self.ledger, seed, self._publish, lambda: self._hub.state
+        )
+        for ctx in self._contexts.values():
+            ctx.nodes_changed = self._wait_nodes_changed
 
     # --- events ----------------------------------------------------------------------------
 
@@ -107,38 +98,56 @@ class Room:
     async def _wait_nodes_changed(self) -> None:
         await self._nodes_changed.wait()
 
-    def notice(self, message: str, level: str = "info", cloud: str | None = None) -> None:
+    def notice(self, message: str, level: NoticeLevel = "info", cloud: str | None = None) -> None:
         self._publish(Notice(level=level, message=message, cloud=cloud))
+
+    @property
+    def playback(self) -> None:
+        """A live show is not a recording."""
+        return None
+
+    async def toggle_pause(self) -> Reply:
+        return refused("not a replay")
+
+    async def faster(self) -> Reply:
+        return refused("not a replay")
+
+    async def slower(self) -> Reply:
+        return refused("not a replay")
 
     # --- the plan ----------------------------------------------------------------------------
 
-    def _known(self, cloud: str) -> bool:
-        if cloud in self._contexts:
-            return True
-        self.notice(f"no cloud named {cloud!r} in this demo", level="warning")
-        return False
+    def _unknown(self, names: Sequence[str] | None) -> Reply | None:
+        """Refuses a command naming any cloud this demo does not have."""
+        missing = [n for n in names or () if n not in self._contexts]
+        if not missing:
+            return None
+        return refused(f"no cloud named {', '.join(map(repr, missing))} in this demo")
 
-    async def start(self, clouds: Sequence[str] | None = None) -> None:
+    async def start(self, clouds: Sequence[str] | None = None) -> Reply:
+        if (no := self._unknown(clouds)) is not None:
+            return no
         for name in clouds or [c.name for c in self.demo.clouds]:
-            if not self._known(name) or self._workers.running(name):
-                continue
-            status = self.state.clouds[name].status
-            if status in ("idle", "torn_down"):
+            idle = self.state.clouds[name].status in ("idle", "torn_down")
+            if idle and not self._workers.running(name):
                 self._spawn(name, None)
+        return ACCEPTED
 
-    async def retry(self, cloud: str) -> None:
-        if not self._known(cloud) or self._workers.running(cloud):
-            return
+    async def retry(self, cloud: str) -> Reply:
+        if (no := self._unknown([cloud])) is not None:
+            return no
         c = self.state.clouds[cloud]
-        if c.status not in ("failed", "cancelled"):
-            self.notice(f"{c.label} is {c.status}: nothing to retry", cloud=cloud)
-            return
+        if c.status not in ("failed", "cancelled") or self._workers.running(cloud):
+            return refused(f"{c.label} is {c.status}: nothing to retry")
         stopped = c.current
         self._spawn(cloud, stopped.name if stopped is not None else None)
+        return ACCEPTED
 
-    async def cancel(self, cloud: str) -> None:
-        if self._known(cloud):
-            self._workers.cancel(cloud)
+    async def cancel(self, cloud: str) -> Reply:
+        if (no := self._unknown([cloud])) is not None:
+            return no
+        self._workers.cancel(cloud)
+        return ACCEPTED
 
     def _spawn(self, cloud: str, from_step: str | None) -> None:
         steps = self.backend.clouds[cloud].steps()
@@ -160,35 +169,29 @@ class Room:
 
     # --- chaos -------------------------------------------------------------------------------
 
-    def _target(self, text: str) -> Target | None:
-        target = resolve_target(self.demo, text)
-        if isinstance(target, str):
-            self.notice(target, level="warning")
-            return None
-        return target
-
     def _nodes_of(self, target: Target) -> tuple[str, ...]:
         nodes = target_nodes(target, self.demo.cloud(target.cloud).nodes)
         return tuple(n for n in nodes if n in self.state.nodes)
 
-    async def kill(self, target: str) -> None:
-        parsed = self._target(target)
-        if parsed is None:
-            return
+    async def kill(self, target: str) -> Reply:
+        parsed = resolve_target(self.demo, target)
+        if isinstance(parsed, str):
+            return refused(parsed)
         nodes = self._nodes_of(parsed)
         if not nodes and parsed.kind in ("pod", "node"):
-            self.notice(f"{parsed}: no such node is running yet", level="warning")
-            return
+            return refused(f"{parsed}: no such node is running yet")
         self._publish(KillIssued(target=str(parsed), target_kind=parsed.kind, nodes=nodes))
         self._tg.start_soon(self._chaos, parsed, True)
+        return ACCEPTED
 
-    async def revive(self, target: str) -> None:
-        parsed = self._target(target)
-        if parsed is None:
-            return
+    async def revive(self, target: str) -> Reply:
+        parsed = resolve_target(self.demo, target)
+        if isinstance(parsed, str):
+            return refused(parsed)
         nodes = self._nodes_of(parsed)
         self._publish(ReviveIssued(target=str(parsed), target_kind=parsed.kind, nodes=nodes))
         self._tg.start_soon(self._chaos, parsed, False)
+        return ACCEPTED
 
     async def _chaos(self, target: Target, kill: bool) -> None:
         backend, ctx = self.backend.clouds[target.cloud], self._contexts[target.cloud]
@@ -196,45 +199,23 @@ class Room:
 
     # --- preflight and teardown ----------------------------------------------------------
 
-    async def check(self) -> None:
+    async def check(self) -> Reply:
         """Ask every cloud, at once and read-only, whether it is ready for the show."""
         self._tg.start_soon(check_all, self.demo, self._publish)
+        return ACCEPTED
 
-    async def teardown(self, clouds: Sequence[str] | None = None) -> None:
-        names = [n for n in (clouds or [c.name for c in self.demo.clouds]) if self._known(n)]
+    async def teardown(self, clouds: Sequence[str] | None = None) -> Reply:
+        if (no := self._unknown(clouds)) is not None:
+            return no
+        names = clouds or [c.name for c in self.demo.clouds]
         for name in names:
             await self._workers.stop(name)
-        async with self._teardown_lock, anyio.create_task_group() as tg:
-            for name in names:
-                tg.start_soon(self._teardown_cloud, name)
+        async with self._teardown_lock:
+            contexts = [self._contexts[name] for name in names]
+            await teardown_clouds(contexts, self.backend.clouds, self._publish)
+        return ACCEPTED
 
-    async def _teardown_cloud(self, cloud: str) -> None:
-        await teardown_cloud(self._contexts[cloud], self.backend.clouds[cloud], self._publish)
-
-    # --- running -----------------------------------------------------------------------------
-
-    async def _flush_forever(self) -> None:
-        if self._recorder is None:
-            return
-        while True:
-            await anyio.sleep(FLUSH_EVERY_S)
-            self._recorder.flush()
-
-    async def _watch_cluster(self) -> None:
-        await self.backend.cluster.run(self._publish, self.clock)
-
-    async def _watch_clouds(self) -> None:
-        """Clouds that see things of their own (Kubernetes pods) watch until the room closes."""
-        async with anyio.create_task_group() as tg:
-            for name, cloud in self.backend.clouds.items():
-                if getattr(cloud, "watch", None) is not None:
-                    tg.start_soon(self._watch_one, name, cloud)
-
-    async def _watch_one(self, name: str, cloud: object) -> None:
-        try:
-            await cloud.watch(self._contexts[name])  # type: ignore[attr-defined]
-        except Exception as exc:  # a watcher must never take the room down
-            self.notice(f"watching stopped: {one_line(str(exc))}", level="warning", cloud=name)
+    # --- closing -----------------------------------------------------------------------------
 
     async def aclose(self) -> None:
         self._workers.cancel_all()
@@ -292,9 +273,9 @@ async def _room(
         async with anyio.create_task_group() as tg:
             room = Room(demo, backend, run_dir, clock, options.seed, tg, recorder)
             room._publish(run_started(demo, backend, run_dir, speed, options.seed))
-            tg.start_soon(room._watch_cluster)
-            tg.start_soon(room._watch_clouds)
-            tg.start_soon(room._flush_forever)
+            tg.start_soon(watch_all, backend, room._contexts, room._publish, clock)
+            if recorder is not None:
+                tg.start_soon(recorder.flush_every, FLUSH_EVERY_S)
             try:
                 yield room
             finally:

@@ -10,7 +10,9 @@ presenter reads: ``vexxhost: 3 servers, 3 volumes removed; 1 floating IP left: .
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+
+import anyio
 
 from engine.backend import CloudBackend
 from engine.errors import StepError
@@ -69,6 +71,17 @@ async def teardown_cloud(
             left=tuple(KindCount(kind=k, count=n) for k, n in sorted(left.items())),
         )
     )
+
+
+async def teardown_clouds(
+    contexts: Sequence[StepContext],
+    backends: Mapping[str, CloudBackend],
+    publish: Callable[[Event], None],
+) -> None:
+    """Tear these clouds down at once, each from its own ledger entries."""
+    async with anyio.create_task_group() as tg:
+        for ctx in contexts:
+            tg.start_soon(teardown_cloud, ctx, backends[ctx.cloud.name], publish)
 
 
 def kind_count(kind: str, count: int) -> str:

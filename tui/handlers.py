@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.commands import Reply
 from engine.targets import KIND_MEANINGS, KIND_TITLES, node_index, parse_target, server_name
 from themes.palette import next_theme
 from tui.screens.check import CheckScreen
@@ -92,15 +93,18 @@ class RoomActionHandlers:
         if inspect.isawaitable(result):
             await result
 
-    async def _command(self: Any, call: Callable[[], Awaitable[None]]) -> None:
+    async def _command(self: Any, call: Callable[[], Awaitable[Reply]]) -> None:
         """Run one room command; a refusal or failure reads as a line, never a crash."""
         if self.room is None:
             self.say("the engine is not ready yet")
             return
         try:
-            await call()
+            reply = await call()
         except Exception as exc:
             self.say(f"command failed: {type(exc).__name__}: {exc}")
+        else:
+            if not reply.accepted:
+                self.say(reply.reason)
         self.refresh_view()
 
     # --- the show ---------------------------------------------------------------------------
@@ -269,20 +273,14 @@ class RoomActionHandlers:
 
     # --- replay -------------------------------------------------------------------------------
 
-    def action_replay_pause(self: Any) -> None:
-        if self.replay_room is not None:
-            self.replay_room.toggle_pause()
-            self.refresh_view()
+    async def action_replay_pause(self: Any) -> None:
+        await self._command(lambda: self.room.toggle_pause())
 
-    def action_replay_faster(self: Any) -> None:
-        if self.replay_room is not None:
-            self.replay_room.faster()
-            self.refresh_view()
+    async def action_replay_faster(self: Any) -> None:
+        await self._command(lambda: self.room.faster())
 
-    def action_replay_slower(self: Any) -> None:
-        if self.replay_room is not None:
-            self.replay_room.slower()
-            self.refresh_view()
+    async def action_replay_slower(self: Any) -> None:
+        await self._command(lambda: self.room.slower())
 
     # --- quitting -------------------------------------------------------------------------------
 

@@ -223,6 +223,9 @@ class SimCloud:
             self.cluster.remove_node(record.get("node"), ctx.clock.now())
         self.books.delete(record.resource_id)
 
+    async def watch(self, ctx: StepContext) -> None:
+        """Nothing of its own to watch: the simulated cluster publishes what nodes do."""
+
     async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
         """Carry out the fault as the real system behaves (``engine.sim.faults``); returns
         once its timeline has played out, which may be a demo minute for a server."""

@@ -211,14 +211,21 @@ async def test_kill_shows_at_once_then_suspect_dead_and_heals() -> None:
         assert room.state.health.under_replicated == 0
 
 
-async def test_bad_kill_targets_become_notices_not_crashes() -> None:
+async def test_bad_kill_targets_are_refused_to_the_caller_not_crashes() -> None:
     demo = fleet(2)
     async with open_room(demo, RoomOptions(seed=1), build_backend(demo, 1)) as room:
-        await room.kill("nowhere/node-1")
-        await room.kill("canonical/node-9")
-        await room.kill("canonical/node-1")  # nothing running yet
-        await room.kill("not a target!")
-        assert len(room.state.notices) == 4
+        replies = [
+            await room.kill("nowhere/node-1"),
+            await room.kill("canonical/node-9"),
+            await room.kill("canonical/node-1"),  # nothing running yet
+            await room.kill("not a target!"),
+        ]
+        assert len([r for r in replies if not r.accepted and r.reason]) == 4
+        assert "no cloud named 'nowhere'" in replies[0].reason
+        assert "has only 3" in replies[1].reason
+        assert "no such node is running yet" in replies[2].reason
+        assert "bad target" in replies[3].reason
+        assert room.state.notices == ()  # a refusal answers its caller, not the whole room
         assert room.state.kills == ()
 
 
@@ -237,3 +244,14 @@ async def test_a_late_subscriber_catches_up_to_the_same_state_with_bounded_histo
         assert late.workload.history == room.state.workload.history
         samples = [e for e in seen if isinstance(e, ev.WorkloadSample)]
         assert len(samples) == 120
+
+
+async def test_a_live_room_refuses_replay_controls_and_has_no_playback() -> None:
+    demo = fleet(1)
+    async with open_room(demo, RoomOptions(seed=1), build_backend(demo, 1)) as room:
+        assert room.playback is None
+        for control in (room.toggle_pause, room.faster, room.slower):
+            reply = await control()
+            assert (reply.accepted, reply.reason) == (False, "not a replay")
+        assert (await room.start()).accepted
+        assert not (await room.retry("canonical")).accepted  # running: nothing to retry

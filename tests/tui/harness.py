@@ -15,7 +15,7 @@ from pathlib import Path
 from scenes import WALL0
 
 from engine import events as ev
-from engine.commands import RoomCommands, RoomOptions
+from engine.commands import ACCEPTED, Reply, RoomCommands, RoomOptions
 from engine.room import open_room
 from engine.sim.fleet import rehearsal_demo
 from engine.state import RoomState, fold
@@ -53,30 +53,37 @@ class ScriptedRoom:
         for sink in self._sinks:
             sink(event)
 
-    async def start(self, clouds: Sequence[str] | None = None) -> None:
+    async def start(self, clouds: Sequence[str] | None = None) -> Reply:
         self.calls.append(("start", ",".join(clouds or [])))
+        return ACCEPTED
 
-    async def retry(self, cloud: str) -> None:
+    async def retry(self, cloud: str) -> Reply:
         self.calls.append(("retry", cloud))
+        return ACCEPTED
 
-    async def cancel(self, cloud: str) -> None:
+    async def cancel(self, cloud: str) -> Reply:
         self.calls.append(("cancel", cloud))
+        return ACCEPTED
 
-    async def kill(self, target: str) -> None:
+    async def kill(self, target: str) -> Reply:
         self.calls.append(("kill", target))
         nodes = tuple(n for n in self.state.nodes if n == target or n.startswith(f"{target}/"))
         kind = "node" if "/node-" in target else "server" if "/server-" in target else "cloud"
         t = self.state.t
         self.publish(ev.KillIssued(target=target, target_kind=kind, nodes=nodes, t=t))
+        return ACCEPTED
 
-    async def revive(self, target: str) -> None:
+    async def revive(self, target: str) -> Reply:
         self.calls.append(("revive", target))
+        return ACCEPTED
 
-    async def teardown(self, clouds: Sequence[str] | None = None) -> None:
+    async def teardown(self, clouds: Sequence[str] | None = None) -> Reply:
         self.calls.append(("teardown", ",".join(clouds or [])))
+        return ACCEPTED
 
-    async def check(self) -> None:
+    async def check(self) -> Reply:
         self.calls.append(("check", ""))
+        return ACCEPTED
 
 
 def scripted_opener(room: ScriptedRoom) -> Callable[[], AbstractAsyncContextManager[RoomCommands]]:

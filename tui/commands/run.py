@@ -13,11 +13,12 @@ from pathlib import Path
 
 import anyio
 
-from engine.commands import RoomOptions
+from engine.clock import Clock
+from engine.commands import RoomCommands, RoomOptions
 from engine.config.model import DemoConfig, time_until_store_dead_s
 from engine.headless import HeadlessPrinter, join_table, kill_table
 from engine.report import build_report
-from engine.room import Room, open_room
+from engine.room import open_room
 from engine.targets import parse_target
 from tui.commands.demo_source import BadInput, add_demo_options, load, report_bad_input
 from tui.commands.option_checks import (
@@ -115,7 +116,7 @@ async def _show(
         await room.wait_idle()
         joined_wall = time.monotonic() - began
         if kills:
-            await _chaos(room, demo, kills)
+            await _chaos(room, room.clock, demo, kills)
         wall = time.monotonic() - began
         state = room.state
         print()
@@ -144,21 +145,28 @@ async def _show(
     return 0
 
 
-async def _chaos(room: Room, demo: DemoConfig, kills: list[tuple[str, float]]) -> None:
-    """Kill at the given demo offsets after joining, then wait for each kill to heal."""
+async def _chaos(
+    room: RoomCommands, clock: Clock, demo: DemoConfig, kills: list[tuple[str, float]]
+) -> None:
+    """Kill at the given demo offsets after joining, then wait for each kill to heal.
+
+    Only the command protocol the screen holds is used; ``clock`` is the show's demo clock.
+    A refused kill is said as a warning line (printed and recorded) and the rest go on."""
     if not all(c.status == "joined" for c in room.state.cloud_list()):
         room.notice("not every cloud joined; the scheduled kills run anyway", level="warning")
-    base = room.clock.now()
+    base = clock.now()
     for target, at in kills:
-        await room.clock.sleep(base + at - room.clock.now())
-        await room.kill(target)
-    deadline = room.clock.now() + time_until_store_dead_s(demo.cluster) + HEAL_GRACE_S
-    await room.clock.sleep(2.0)
+        await clock.sleep(base + at - clock.now())
+        reply = await room.kill(target)
+        if not reply.accepted:
+            room.notice(reply.reason, level="warning")
+    deadline = clock.now() + time_until_store_dead_s(demo.cluster) + HEAL_GRACE_S
+    await clock.sleep(2.0)
     # "waiting": no node has ever answered; "down": the cluster answered once and stopped.
     if room.state.monitor in ("down", "waiting"):
         room.notice("the cluster monitor sees no cluster: not waiting for kills to heal")
         return
-    while room.clock.now() < deadline:
+    while clock.now() < deadline:
         # Done: healed, or back without the cluster ever losing a replica (a pod restart).
         pending = [
             k
@@ -167,5 +175,5 @@ async def _chaos(room: Room, demo: DemoConfig, kills: list[tuple[str, float]]) -
         ]
         if not pending:
             return
-        await room.clock.sleep(1.0)
+        await clock.sleep(1.0)
     room.notice("some kills had not healed when the wait ended", level="warning")
