@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import msgspec
 
+from engine.targets import TargetKind
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
@@ -35,6 +37,8 @@ def _event(cls: E) -> E:
 
 NoticeLevel = Literal["info", "warning", "error"]
 """How loud a ``Notice`` or a batch of log lines is."""
+LivenessState = Literal["live", "suspect", "dead", "draining", "decommissioning", "decommissioned"]
+"""A node as the cluster sees it, the words of ``cockroach node status`` and the DB Console."""
 
 EventSink = Callable[[Event], None]
 """Sinks are called synchronously on the engine's loop and must not block: append and return."""
@@ -85,7 +89,7 @@ class Notice(Event):
     """A line for the presenter that belongs to no step (warnings, command refusals)."""
 
     kind: ClassVar[str] = "notice"
-    level: str = "info"  # info | warning | error
+    level: NoticeLevel = "info"
     message: str
     cloud: str | None = None
 
@@ -176,7 +180,7 @@ class LogLines(Event):
     kind: ClassVar[str] = "log_lines"
     cloud: str
     lines: tuple[str, ...]
-    level: str = "info"
+    level: NoticeLevel = "info"
 
 
 @_event
@@ -258,7 +262,7 @@ class NodeObserved(Event):
     kind: ClassVar[str] = "node_observed"
     node: str
     cloud: str
-    liveness: str
+    liveness: LivenessState
     node_id: int | None = None
     address: str = ""
     locality: str = ""
@@ -347,7 +351,7 @@ class KillIssued(Event):
 
     kind: ClassVar[str] = "kill_issued"
     target: str
-    target_kind: str  # pod | node | server | cloud (engine.targets.TargetKind)
+    target_kind: TargetKind
     nodes: tuple[str, ...] = ()
 
 
@@ -364,7 +368,7 @@ class KillFailed(Event):
 class ReviveIssued(Event):
     kind: ClassVar[str] = "revive_issued"
     target: str
-    target_kind: str
+    target_kind: TargetKind
     nodes: tuple[str, ...] = ()
 
 

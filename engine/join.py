@@ -9,7 +9,7 @@ from __future__ import annotations
 import anyio
 
 from engine.errors import PermanentStepError
-from engine.plan import Step, StepContext
+from engine.plan import Step, StepContext, plan_step
 
 POLL_S = 1.0
 
@@ -54,4 +54,4 @@ def join_step(timeout_s: float = 600.0) -> Step:
     The step keeps its own deadline (``cluster.join_timeout_s``) to say what it saw; the
     runner's timeout is only a backstop a little later.
     """
-    return Step("join", wait_for_nodes_live, timeout_s=timeout_s + 5.0, retries=0)
+    return plan_step("join", wait_for_nodes_live, timeout_s=timeout_s + 5.0, retries=0)

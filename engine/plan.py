@@ -15,52 +15,53 @@ from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock
 from engine.config.model import CloudConfig, DemoConfig
-from engine.events import Event, LogLines, ResourceDeleted, ResourceRecorded, StepProgress
+from engine.events import (
+    Event,
+    LogLines,
+    NoticeLevel,
+    ResourceDeleted,
+    ResourceRecorded,
+    StepProgress,
+)
 from engine.ledger import Ledger, LedgerRecord
 
 if TYPE_CHECKING:
     from engine.state import RoomState
 
-STEPS: tuple[str, ...] = (
-    "resolve",
-    "keypair",
-    "security_group",
-    "floating_ips",
-    "servers",
-    "volumes",
-    "boot",
-    "kubernetes",
-    "cockroach",
-    "join",
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One row of the interop script: what every provider's step of that name is."""
+
+    name: str
+    title: str
+    """What the step does, for the step list and the panes."""
+    short: str
+    """Column heading where space is short (tables, the compact screen)."""
+    timeout_s: float | None
+    """Demo seconds for one attempt; ``None``: the demo file says (``join_timeout_s``)."""
+
+
+STEP_TABLE: tuple[StepSpec, ...] = (
+    StepSpec("resolve", "resolve flavor, image, network", "resolve", 180.0),
+    StepSpec("keypair", "key pair", "keypair", 120.0),
+    StepSpec("security_group", "security group and rules", "secgroup", 180.0),
+    StepSpec("floating_ips", "floating IPs", "fips", 180.0),
+    StepSpec("servers", "servers with cloud-init", "servers", 600.0),
+    StepSpec("volumes", "volumes", "volumes", 600.0),
+    StepSpec("boot", "wait for boot", "boot", 900.0),
+    StepSpec("kubernetes", "Kubernetes ready", "k8s", 900.0),
+    StepSpec("cockroach", "CockroachDB deployed", "cockroach", 900.0),
+    StepSpec("join", "nodes joined and live", "join", None),
 )
-"""The interop workload, in order (see BRIEF.md)."""
+"""The interop workload, in order (see BRIEF.md): the one table every backend builds its
+steps from (``plan_step``), and the screen and the printer take titles and headings from.
+Timeouts are the real clouds' (a rehearsal step finishes far inside them)."""
 
-STEP_SHORT: dict[str, str] = {
-    "resolve": "resolve",
-    "keypair": "keypair",
-    "security_group": "secgroup",
-    "floating_ips": "fips",
-    "servers": "servers",
-    "volumes": "volumes",
-    "boot": "boot",
-    "kubernetes": "k8s",
-    "cockroach": "cockroach",
-    "join": "join",
-}
-"""Column headings where space is short (tables, the compact screen)."""
-
-STEP_TITLES: dict[str, str] = {
-    "resolve": "resolve flavor, image, network",
-    "keypair": "key pair",
-    "security_group": "security group and rules",
-    "floating_ips": "floating IPs",
-    "servers": "servers with cloud-init",
-    "volumes": "volumes",
-    "boot": "wait for boot",
-    "kubernetes": "Kubernetes ready",
-    "cockroach": "CockroachDB deployed",
-    "join": "nodes joined and live",
-}
+STEP_SPECS: dict[str, StepSpec] = {s.name: s for s in STEP_TABLE}
+STEPS: tuple[str, ...] = tuple(s.name for s in STEP_TABLE)
+STEP_SHORT: dict[str, str] = {s.name: s.short for s in STEP_TABLE}
+STEP_TITLES: dict[str, str] = {s.name: s.title for s in STEP_TABLE}
 
 
 @dataclass
@@ -85,7 +86,7 @@ class StepContext:
     nodes_changed: Callable[[], Awaitable[None]] | None = None
     """Wait until the cluster's view of some node changes (``None``: poll instead)."""
 
-    def log(self, *lines: str, level: str = "info") -> None:
+    def log(self, *lines: str, level: NoticeLevel = "info") -> None:
         if lines:
             self.emit(LogLines(cloud=self.cloud.name, lines=tuple(lines), level=level))
 
@@ -154,3 +155,20 @@ class Step:
     timeout_s: float = 600.0
     retries: int = 4
     skip: bool = False
+
+
+def plan_step(
+    name: str,
+    run: StepFn,
+    *,
+    skip: bool = False,
+    retries: int = 4,
+    timeout_s: float | None = None,
+) -> Step:
+    """The step ``name`` of the table, carried out by ``run``; its timeout is the table's
+    unless the table leaves it to the demo file (then ``timeout_s`` must be given)."""
+    spec = STEP_SPECS[name]
+    limit = spec.timeout_s if spec.timeout_s is not None else timeout_s
+    if limit is None:
+        raise ValueError(f"step {name}: its timeout comes from the demo file")
+    return Step(name, run, timeout_s=limit, retries=retries, skip=skip)

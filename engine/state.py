@@ -15,11 +15,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import immutables
 
 from engine import events as ev
+from engine.targets import TargetKind
+
+CloudStatus = Literal[
+    "idle", "running", "joined", "failed", "cancelled", "tearing_down", "torn_down"
+]
+"""Where one cloud's plan stands."""
+StepStatus = Literal["pending", "running", "done", "failed", "cancelled", "skipped"]
+"""Where one step of a cloud's plan stands."""
+NodeLiveness = ev.LivenessState | Literal["joining"]
+"""A node's liveness, or ``joining``: its pod exists but the cluster has not seen it yet."""
 
 LOG_TAIL = 8
 """Log lines a cloud keeps in state (panes show the tail; the full log is on disk)."""
@@ -38,7 +48,7 @@ ResourceKey = tuple[str, str]
 @dataclass(frozen=True)
 class StepState:
     name: str
-    status: str = "pending"  # pending | running | done | failed | cancelled | skipped
+    status: StepStatus = "pending"
     started_t: float | None = None
     duration_s: float | None = None
     attempt: int = 0
@@ -65,7 +75,7 @@ class CloudState:
     region: str = ""
     provider: str = "sim"
     expected_nodes: int = 3
-    status: str = "idle"  # idle | running | joined | failed | cancelled | tearing_down | torn_down
+    status: CloudStatus = "idle"
     steps: tuple[StepState, ...] = ()
     started_t: float | None = None
     ended_t: float | None = None
@@ -112,7 +122,7 @@ class CloudState:
 class NodeState:
     node: str
     cloud: str
-    liveness: str = "joining"  # as NodeObserved, plus "joining" before the cluster sees it
+    liveness: NodeLiveness = "joining"
     since_t: float = 0.0
     node_id: int | None = None
     address: str = ""
@@ -129,7 +139,7 @@ class KillRecord:
     """What one fault did, as observed: each time is demo seconds, ``None`` until seen."""
 
     target: str
-    target_kind: str
+    target_kind: TargetKind
     at_t: float
     nodes: tuple[str, ...] = ()
     probe_down_t: float | None = None

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from engine.cockroach.classify import LIVE, SERVING
 from engine.cockroach.connection import Endpoint, parse_address
 from engine.cockroach.queries import NodeRow, locality_tier
+from engine.events import LivenessState
 from engine.kube.names import node_index as pod_ordinal_index
 
 NodeNamer = Callable[[str, int, str], str]
@@ -33,7 +35,8 @@ class KnownNode:
     """RPC host:port; the HTTP probe goes to its host."""
     sql: Endpoint | None
     locality: str
-    liveness: str = ""
+    liveness: LivenessState | Literal[""] = ""
+    """Empty until the cluster has classified the node."""
 
     @property
     def host(self) -> str:
@@ -87,7 +90,9 @@ class NodeBook:
             k += 1
         return f"{cloud}/node-{k}"
 
-    def learn(self, rows: Iterable[NodeRow], states: dict[int, str]) -> list[KnownNode]:
+    def learn(
+        self, rows: Iterable[NodeRow], states: Mapping[int, LivenessState]
+    ) -> list[KnownNode]:
         """Fold one poll in; return the nodes whose name, address or liveness changed."""
         changed: list[KnownNode] = []
         for row in sorted(rows, key=lambda r: r.liveness.node_id):

@@ -23,15 +23,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Final
+
+from engine.events import LivenessState
 
 NANOS = 10**9
 
-LIVE = "live"
-SUSPECT = "suspect"
-DEAD = "dead"
-DRAINING = "draining"
-DECOMMISSIONING = "decommissioning"
-DECOMMISSIONED = "decommissioned"
+LIVE: Final = "live"
+SUSPECT: Final = "suspect"
+DEAD: Final = "dead"
+DRAINING: Final = "draining"
+DECOMMISSIONING: Final = "decommissioning"
+DECOMMISSIONED: Final = "decommissioned"
 LIVENESS_STATES = (LIVE, SUSPECT, DEAD, DRAINING, DECOMMISSIONING, DECOMMISSIONED)
 
 SERVING = frozenset({LIVE, DRAINING, DECOMMISSIONING})
@@ -86,7 +89,7 @@ def parse_expiration(text: str) -> int:
     return int(scaled)
 
 
-def classify(row: Liveness, now_ns: int, time_until_store_dead_ns: int) -> str:
+def classify(row: Liveness, now_ns: int, time_until_store_dead_ns: int) -> LivenessState:
     """One of ``LIVENESS_STATES`` for ``row`` at the cluster's clock ``now_ns`` (Unix ns)."""
     alive = now_ns < row.expiration_ns
     dead = row.epoch > 0 and now_ns > row.expiration_ns + time_until_store_dead_ns

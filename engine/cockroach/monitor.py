@@ -260,6 +260,8 @@ class ClusterMonitor:
             self._settle_until = self.publish.pace.now() + self.timing.metrics_settle_s
         show: list[KnownNode] = list(self.book.nodes.values()) if snap.reconnected else changed
         for node in show:
+            if not node.liveness:  # learnt from a row the cluster did not classify
+                continue
             self.publish(
                 NodeObserved(
                     node=node.name,

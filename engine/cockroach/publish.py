@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from engine.clock import Clock, ScaledClock
-from engine.events import Event, EventSink, Notice
+from engine.events import Event, EventSink, Notice, NoticeLevel
 from engine.redact import one_line
 
 log = logging.getLogger("engine.cockroach")
@@ -28,7 +28,7 @@ class Publisher:
     def __call__(self, event: Event) -> None:
         self.emit(event)
 
-    def notice(self, level: str, message: str) -> None:
+    def notice(self, level: NoticeLevel, message: str) -> None:
         """A line for the presenter and the same line in the log (redacted, one line)."""
         text = one_line(message)
         log.log(_LEVELS.get(level, logging.INFO), "%s", text)

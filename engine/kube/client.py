@@ -29,6 +29,7 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from engine.errors import PermanentStepError, StepError, TransientStepError
+from engine.events import NoticeLevel
 
 REQUEST_TIMEOUT_S = 10.0
 """Read timeout of one ordinary request; polls use shorter ones."""
@@ -135,7 +136,7 @@ EXPECTED_STATUSES = (404, 409)
 """Error statuses told as plain answers: a delete's poll sees 404, a re-apply 409."""
 READS = ("GET", "WATCH")
 """Requests told only when their answer changes: polls and quiet watch streams."""
-LogFn = Callable[[str, str], None]
+LogFn = Callable[[str, NoticeLevel], None]
 """``(line, level)``: where a cluster's call lines go (the cloud's log)."""
 
 

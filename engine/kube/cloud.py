@@ -24,7 +24,7 @@ from engine.kube.pods import (
 from engine.kube.steps import kube_steps
 from engine.kube.teardown import delete_kube_resource
 from engine.ledger import LedgerRecord
-from engine.plan import STEPS, Step, StepContext, StepFn
+from engine.plan import STEPS, Step, StepContext, StepFn, plan_step
 from engine.targets import Target, node_index, node_name
 
 
@@ -57,7 +57,7 @@ class ExistingKubernetesCloud:
         ]
         own = {s.name for s in kube}
         before = STEPS[: STEPS.index("kubernetes")]
-        skipped = [Step(name, _nothing, skip=True) for name in before if name not in own]
+        skipped = [plan_step(name, _nothing, skip=True) for name in before if name not in own]
         return [*skipped, *kube]
 
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:

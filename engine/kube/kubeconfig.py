@@ -21,6 +21,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import PermanentStepError
+from engine.events import NoticeLevel
 from engine.kube.client import CALLS_PER_CLUSTER, ApiUnreachable, KubeApi, fresh_configuration
 from engine.kube.pki import K3sCASet, k3s_ca_set, write_private
 from engine.kube.userdata import API_PORT, api_server_url
@@ -115,8 +116,8 @@ def api_answered(ctx: StepContext) -> anyio.Event:
     return event
 
 
-def _call_log(ctx: StepContext) -> Callable[[str, str], None]:
-    def log(line: str, level: str) -> None:
+def _call_log(ctx: StepContext) -> Callable[[str, NoticeLevel], None]:
+    def log(line: str, level: NoticeLevel) -> None:
         ctx.log(line, level=level)
 
     return log

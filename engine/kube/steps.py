@@ -30,7 +30,7 @@ from engine.kube.topology import (
     published_seeds,
     with_port,
 )
-from engine.plan import Step, StepContext
+from engine.plan import Step, StepContext, plan_step
 
 SQL_FACT = "sql_addresses"
 """``ctx.facts`` key: this cloud's SQL addresses (``host:port``) once its pods are Ready."""
@@ -258,6 +258,6 @@ def kube_steps(demo: DemoConfig, cloud: CloudConfig) -> list[Step]:
     """The "kubernetes" and "cockroach" steps of one cloud (k3s or existing cluster)."""
     del demo, cloud  # the steps read both from their StepContext
     return [
-        Step("kubernetes", kubernetes_ready, timeout_s=900.0),
-        Step("cockroach", deploy_cockroach, timeout_s=900.0),
+        plan_step("kubernetes", kubernetes_ready),
+        plan_step("cockroach", deploy_cockroach),
     ]

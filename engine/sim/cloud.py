@@ -14,7 +14,7 @@ from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import PermanentStepError, TransientStepError
 from engine.join import join_step
 from engine.ledger import LedgerRecord
-from engine.plan import Step, StepContext
+from engine.plan import Step, StepContext, plan_step
 from engine.sim.books import SimBooks
 from engine.sim.cluster import SimCluster
 from engine.sim.faults import SimFaults
@@ -56,15 +56,15 @@ class SimCloud:
 
     def steps(self) -> Sequence[Step]:
         return (
-            Step("resolve", self._resolve, timeout_s=120),
-            Step("keypair", self._keypair, timeout_s=120),
-            Step("security_group", self._security_group, timeout_s=180),
-            Step("floating_ips", self._floating_ips, timeout_s=180),
-            Step("servers", self._servers, timeout_s=300),
-            Step("volumes", self._volumes, timeout_s=300, skip=self.cloud.volume_size_gb == 0),
-            Step("boot", self._boot, timeout_s=600),
-            Step("kubernetes", self._kubernetes, timeout_s=900),
-            Step("cockroach", self._cockroach, timeout_s=600),
+            plan_step("resolve", self._resolve),
+            plan_step("keypair", self._keypair),
+            plan_step("security_group", self._security_group),
+            plan_step("floating_ips", self._floating_ips),
+            plan_step("servers", self._servers),
+            plan_step("volumes", self._volumes, skip=self.cloud.volume_size_gb == 0),
+            plan_step("boot", self._boot),
+            plan_step("kubernetes", self._kubernetes),
+            plan_step("cockroach", self._cockroach),
             join_step(timeout_s=self.demo.cluster.join_timeout_s),
         )
 

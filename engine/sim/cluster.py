@@ -21,6 +21,7 @@ from engine.events import (
     ClusterHealthObserved,
     Event,
     EventSink,
+    LivenessState,
     MonitorStatus,
     NodeObserved,
     Notice,
@@ -79,7 +80,7 @@ class SimCluster:
         self._workload = KvWorkload(workload, self._rng("workload"))
         self._settings, self._dead_after_s = self._validate_settings(cluster)
         self._last_t: float | None = None
-        self._seen_liveness: dict[str, str] = {}
+        self._seen_liveness: dict[str, LivenessState] = {}
         self._seen_probe: dict[str, str] = {}
         self._monitor_node: str | None = None
         self._monitor_lost = False
@@ -173,7 +174,7 @@ class SimCluster:
         return events
 
     def _step(self, t0: float, t1: float, final: bool) -> Iterator[Event]:
-        classes: dict[str, str | None] = {}
+        classes: dict[str, LivenessState | None] = {}
         for name, n in self._nodes.items():
             if not n.removed:
                 classes[name] = n.classify(t1, self._dead_after_s)
@@ -213,7 +214,7 @@ class SimCluster:
                 max_ms=kv.max_ms,
             )
 
-    def _node_events(self, now: float, classes: dict[str, str | None]) -> Iterator[Event]:
+    def _node_events(self, now: float, classes: dict[str, LivenessState | None]) -> Iterator[Event]:
         joined = sorted(
             (n for n in self._nodes.values() if classes.get(n.name) and n.node_id is None),
             key=lambda n: (n.first_heartbeat_at, n.name),
@@ -239,7 +240,9 @@ class SimCluster:
                 locality=f"cloud={n.cloud}",
             )
 
-    def _probe_events(self, now: float, classes: dict[str, str | None]) -> Iterator[Event]:
+    def _probe_events(
+        self, now: float, classes: dict[str, LivenessState | None]
+    ) -> Iterator[Event]:
         for name, n in self._nodes.items():
             if n.removed:
                 continue
@@ -254,7 +257,7 @@ class SimCluster:
             }[status]
             yield ProbeObserved(node=name, cloud=n.cloud, status=status, detail=detail)
 
-    def _topology(self, classes: dict[str, str | None]) -> Topology:
+    def _topology(self, classes: dict[str, LivenessState | None]) -> Topology:
         live = [name for name, c in classes.items() if c == "live"]
         gone = [name for name, n in self._nodes.items() if n.removed or classes.get(name) == "dead"]
         return Topology(

@@ -13,6 +13,8 @@ import math
 import random
 from dataclasses import dataclass
 
+from engine.events import LivenessState
+
 HEARTBEAT_S = 3.0
 """Liveness heartbeat interval since v23.1 (PR #91947)."""
 LIVENESS_TTL_S = 6.0
@@ -81,7 +83,7 @@ class SimNode:
         self.started_at = now
         self.first_heartbeat_at = now + self.rng.uniform(*START_DELAY_S)
 
-    def classify(self, now: float, dead_after_s: float) -> str | None:
+    def classify(self, now: float, dead_after_s: float) -> LivenessState | None:
         """``live`` / ``suspect`` / ``dead``; ``None`` before the node ever joined."""
         expiration = self.expiration(now)
         if expiration is None:

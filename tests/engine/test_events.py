@@ -28,6 +28,8 @@ def strategy_for(hint: Any) -> st.SearchStrategy[Any]:
         return st.floats(allow_nan=False, allow_infinity=False)
     if hint is type(None):
         return st.none()
+    if origin is typing.Literal:
+        return st.sampled_from(typing.get_args(hint))
     if origin in (typing.Union, types.UnionType):
         return st.one_of(*(strategy_for(a) for a in typing.get_args(hint)))
     if origin is tuple:
