@@ -18,7 +18,7 @@ from engine.events import Event, RunStarted, decode, encode
 from engine.rundir import SAFE_NAME
 
 
-class Recorder:
+class EventRecorder:
     """An ``EventSink`` that appends to ``events.jsonl``."""
 
     def __init__(self, path: Path) -> None:

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import anyio
 
-from engine.commands import ACCEPTED, Playback, Reply, refused
 from engine.config.files import regular_file_problem
 from engine.events import Event, EventSink, Notice, NoticeLevel, RunStarted
 from engine.hub import EventHub
 from engine.recording import BadRecording, RecordingReader, read_recording
+from engine.room_api import ACCEPTED, Playback, Reply, refused
 from engine.state import RoomState
 
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
@@ -38,7 +38,7 @@ MAX_SLEEP_S = 0.05
 
 
 class ReplayRoom:
-    """Implements ``engine.commands.RoomCommands`` over a recording."""
+    """Implements ``engine.room_api.RoomCommands`` over a recording."""
 
     def __init__(
         self, path: Path, speed: float = 1.0, monotonic: Callable[[], float] = time.monotonic

@@ -16,10 +16,8 @@ import anyio
 from anyio.abc import TaskGroup
 
 from engine.backend import Backend
-from engine.backends import build_backend, run_started, step_contexts
 from engine.chaos import carry_out, resolve_target
 from engine.clock import Clock, ScaledClock
-from engine.commands import ACCEPTED, Reply, RoomOptions, refused
 from engine.config.model import DemoConfig
 from engine.events import (
     Event,
@@ -34,13 +32,15 @@ from engine.events import (
 from engine.hub import EventHub
 from engine.ledger import Ledger
 from engine.preflight import check_all
-from engine.recording import Recorder
+from engine.recording import EventRecorder
+from engine.room_api import ACCEPTED, Reply, RoomOptions, refused
 from engine.rundir import RunDir, RunLock, new_run_id, state_dir
 from engine.runner import run_cloud
 from engine.state import RoomState
 from engine.targets import Target, target_nodes
 from engine.teardown import teardown_clouds
 from engine.watchers import watch_all
+from engine.wiring import build_backend, run_started, step_contexts
 from engine.workers import CloudWorkers
 
 FLUSH_EVERY_S = 0.5
@@ -48,7 +48,7 @@ FLUSH_EVERY_S = 0.5
 
 
 class Room:
-    """Implements ``engine.commands.RoomCommands``."""
+    """Implements ``engine.room_api.RoomCommands``."""
 
     def __init__(
         self,
@@ -58,7 +58,7 @@ class Room:
         clock: Clock,
         seed: int,
         task_group: TaskGroup,
-        recorder: Recorder | None,
+        recorder: EventRecorder | None,
     ) -> None:
         self.demo = demo
         self.backend = backend
@@ -267,7 +267,7 @@ async def _room(
     if demo.source is not None and not run_dir.config_copy.exists():
         shutil.copyfile(demo.source, run_dir.config_copy)
     backend = backend or build_backend(demo, options.seed, certs_dir=run_dir.cockroach_certs)
-    recorder = Recorder(run_dir.events) if options.record else None
+    recorder = EventRecorder(run_dir.events) if options.record else None
     room: Room | None = None
     try:
         async with anyio.create_task_group() as tg:

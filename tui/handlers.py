@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.commands import Reply
+from engine.room_api import Reply
 from engine.targets import KIND_MEANINGS, KIND_TITLES, node_index, parse_target, server_name
 from themes.palette import next_theme
 from tui.screens.check import CheckScreen

@@ -19,7 +19,7 @@ from engine.kube.client import KUBE_ERRORS, KubeApi, step_error
 from engine.plan import StepContext
 
 Obj = dict[str, Any]
-Outcome = Literal["created", "updated", "exists"]
+ApplyResult = Literal["created", "updated", "exists"]
 
 MERGE_PATCH = "application/merge-patch+json"
 
@@ -92,7 +92,7 @@ def _target(kind: Kind, namespace: str, name: str) -> tuple[str, ...]:
     return (name, namespace) if kind.namespaced else (name,)
 
 
-async def apply_object(api: KubeApi, obj: Obj) -> Outcome:
+async def apply_object(api: KubeApi, obj: Obj) -> ApplyResult:
     """Create ``obj``; if it exists, bring its spec (and labels, data) to ours."""
     kind = KINDS[obj["kind"]]
     meta = obj["metadata"]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import events as ev
-from engine.recording import Recorder, read_recording
+from engine.recording import EventRecorder, read_recording
 
 
 def strategy_for(hint: Any) -> st.SearchStrategy[Any]:
@@ -69,7 +69,7 @@ def test_an_old_recording_without_new_fields_still_decodes() -> None:
 
 def test_unknown_kinds_are_skipped_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
-    rec = Recorder(path)
+    rec = EventRecorder(path)
     rec(ev.Notice(message="first"))
     rec.close()
     with path.open("ab") as f:

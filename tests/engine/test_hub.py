@@ -9,7 +9,7 @@ import pytest
 from engine import events as ev
 from engine.clock import ScaledClock
 from engine.hub import LOG_HISTORY_PER_CLOUD, EventHub
-from engine.recording import Recorder, read_recording
+from engine.recording import EventRecorder, read_recording
 
 pytestmark = pytest.mark.anyio
 
@@ -20,7 +20,7 @@ async def test_events_are_stamped_by_the_hub_and_redacted_before_recording(
     tmp_path: Path,
 ) -> None:
     clock = ScaledClock(10.0)
-    recorder = Recorder(tmp_path / "events.jsonl")
+    recorder = EventRecorder(tmp_path / "events.jsonl")
     hub = EventHub(clock, recorder)
     seen: list[ev.Event] = []
     hub.subscribe(seen.append)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import anyio
 
-from engine.commands import RoomOptions
+from engine.room_api import RoomOptions
 from engine.room import open_room
 from engine.sim.fleet import rehearsal_demo
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.commands import RoomOptions
 from engine.config.model import CloudConfig, DemoConfig, SimConfig
 from engine.room import open_room
+from engine.room_api import RoomOptions
 
 pytestmark = pytest.mark.anyio
 

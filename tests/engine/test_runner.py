@@ -10,15 +10,15 @@ import anyio.lowlevel
 import pytest
 
 from engine import events as ev
-from engine.backends import build_backend
-from engine.commands import RoomOptions
 from engine.config.model import CloudConfig, DemoConfig, SimConfig
 from engine.plan import STEPS
 from engine.recording import read_recording
 from engine.room import open_room
+from engine.room_api import RoomOptions
 from engine.sim.books import SimBooks
 from engine.sim.fleet import rehearsal_demo
 from engine.state import fold
+from engine.wiring import build_backend
 
 pytestmark = pytest.mark.anyio
 

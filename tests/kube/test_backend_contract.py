@@ -16,10 +16,10 @@ import anyio
 import pytest
 
 from engine.backend import CloudBackend
-from engine.backends import build_backend
 from engine.config.model import CloudConfig, DemoConfig, SimConfig
 from engine.events import ResourceRecorded
 from engine.plan import STEP_SPECS, STEPS
+from engine.wiring import build_backend
 
 from .conftest import Contexts, existing_demo
 from .fake_apiserver import FakeApiServer

@@ -11,7 +11,7 @@ from engine.config.model import CloudConfig, DemoConfig
 from engine.events import Event
 from engine.ledger import Ledger
 from engine.plan import Step, StepContext
-from engine.recording import Recorder
+from engine.recording import EventRecorder
 from engine.state import RoomState
 
 LAB_CLOUD = {
@@ -55,7 +55,7 @@ def make_ctx(
 
 def record_events(events: Sequence[Event], path: Path) -> None:
     """Write events as the room's recorder would, so tests can read the real recording."""
-    rec = Recorder(path)
+    rec = EventRecorder(path)
     for e in events:
         rec(e)
     rec.close()

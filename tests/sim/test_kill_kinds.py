@@ -12,15 +12,15 @@ import anyio
 import pytest
 
 from engine import events as ev
-from engine.backends import build_backend
-from engine.commands import RoomOptions
 from engine.config.model import DemoConfig
 from engine.report import build_report
 from engine.room import Room, open_room
+from engine.room_api import RoomOptions
 from engine.sim import faults
 from engine.sim.fleet import rehearsal_demo
 from engine.sim.liveness import HEARTBEAT_S, LIVENESS_TTL_S, START_DELAY_S
 from engine.state import KillRecord
+from engine.wiring import build_backend
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from scenes import WALL0
 
 from engine import events as ev
-from engine.commands import ACCEPTED, Reply, RoomCommands, RoomOptions
 from engine.room import open_room
+from engine.room_api import ACCEPTED, Reply, RoomCommands, RoomOptions
 from engine.sim.fleet import rehearsal_demo
 from engine.state import RoomState, fold
 from tui.app import RoomApp

@@ -14,11 +14,11 @@ from pathlib import Path
 import anyio
 
 from engine.clock import Clock
-from engine.commands import RoomCommands, RoomOptions
 from engine.config.model import DemoConfig, time_until_store_dead_s
 from engine.headless import HeadlessPrinter, join_table, kill_table
 from engine.report import build_report
 from engine.room import open_room
+from engine.room_api import RoomCommands, RoomOptions
 from engine.targets import parse_target
 from tui.commands.demo_source import BadInput, add_demo_options, load, report_bad_input
 from tui.commands.option_checks import (

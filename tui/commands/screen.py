@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
-from engine.commands import RoomCommands, RoomOptions
+from engine.room_api import RoomCommands, RoomOptions
 from themes.palette import DEFAULT_THEME, THEME_NAMES, check_themes
 from tui.commands.demo_source import (
     EXIT_BAD_INPUT,

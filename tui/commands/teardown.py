@@ -20,11 +20,11 @@ from pathlib import Path
 
 import anyio
 
-from engine.commands import RoomOptions
 from engine.config.model import DemoConfig
 from engine.events import Event, TeardownFinished
 from engine.headless import HeadlessPrinter
 from engine.room import open_room
+from engine.room_api import RoomOptions
 from engine.rundir import RunBusy, RunDir, RunLock, state_dir, valid_run_id
 from engine.teardown import teardown_summary
 from tui.commands.demo_source import BadInput, load, report_bad_input
