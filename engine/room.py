@@ -243,33 +243,20 @@ async def open_room(
     speed = options.speed if all(c.provider == "sim" for c in demo.clouds) else 1.0
     clock = ScaledClock(speed)
     base = state_dir(options.state_dir)
-    if options.run_id:
-        run_dir = RunDir.existing(base, options.run_id)
-    else:
-        run_dir = RunDir.create(base, new_run_id(demo.run_prefix))
+    run_id = options.run_id
+    run_dir = (
+        RunDir.existing(base, run_id)
+        if run_id
+        else RunDir.create(base, new_run_id(demo.run_prefix))
+    )
     lock = RunLock(run_dir, options.purpose)  # raises RunBusy: one show or teardown a run
-    try:
-        async with _room(demo, options, backend, run_dir, clock, speed) as room:
-            yield room
-    finally:
-        lock.release()
-
-
-@asynccontextmanager
-async def _room(
-    demo: DemoConfig,
-    options: RoomOptions,
-    backend: Backend | None,
-    run_dir: RunDir,
-    clock: ScaledClock,
-    speed: float,
-) -> AsyncIterator[Room]:
-    if demo.source is not None and not run_dir.config_copy.exists():
-        shutil.copyfile(demo.source, run_dir.config_copy)
-    backend = backend or build_backend(demo, options.seed, certs_dir=run_dir.cockroach_certs)
-    recorder = EventRecorder(run_dir.events) if options.record else None
     room: Room | None = None
+    recorder: EventRecorder | None = None
     try:
+        if demo.source is not None and not run_dir.config_copy.exists():
+            shutil.copyfile(demo.source, run_dir.config_copy)
+        backend = backend or build_backend(demo, options.seed, certs_dir=run_dir.cockroach_certs)
+        recorder = EventRecorder(run_dir.events) if options.record else None
         async with anyio.create_task_group() as tg:
             room = Room(demo, backend, run_dir, clock, options.seed, tg, recorder)
             room._publish(run_started(demo, backend, run_dir, speed, options.seed))
@@ -281,8 +268,10 @@ async def _room(
             finally:
                 tg.cancel_scope.cancel()
     finally:
-        # Only now have the workers finished publishing their cancellations.
-        if room is not None:
-            await room.aclose()
-        elif recorder is not None:
-            recorder.close()
+        try:  # only now have the workers finished publishing their cancellations
+            if room is not None:
+                await room.aclose()
+            elif recorder is not None:
+                recorder.close()
+        finally:
+            lock.release()
