@@ -64,7 +64,7 @@ def build_backend(
         if c.provider == "sim":
             clouds[c.name] = SimCloud(demo, c, books, sim_cluster)
         else:
-            from engine.real_cloud import KubernetesCloud
+            from engine.providers.kubernetes_cloud import KubernetesCloud
 
             clouds[c.name] = KubernetesCloud(demo, c, monitor)
     return Backend(clouds=clouds, cluster=cluster, simulated=bool(demo.simulated))

@@ -39,7 +39,7 @@ from engine.kube.pki import Issued, k3s_ca_set, load_key
 from engine.kube.pki import issue_leaf as issue
 from engine.kube.topology import SEEDS_META
 from engine.ledger import LedgerRecord
-from engine.real_cloud import KubernetesCloud, _after
+from engine.providers.kubernetes_cloud import KubernetesCloud, _after
 from engine.report import build_report
 from engine.state import fold
 from engine.targets import Target
