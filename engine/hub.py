@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Protocol
 
+import anyio
+
 from engine.clock import Clock
 from engine.events import (
     ClusterHealthObserved,
@@ -105,6 +107,7 @@ class EventHub:
         self._samples: dict[type[Event], deque[tuple[int, Event]]] = {
             kind: deque(maxlen=keep) for kind, keep in SAMPLE_HISTORY.items()
         }
+        self._waiting: dict[type[Event], anyio.Event] = {}
 
     @property
     def state(self) -> RoomState:
@@ -127,8 +130,19 @@ class EventHub:
             self._history.append((self._seq, event))
         if self._record is not None:
             self._record(event)
+        waiting = self._waiting.pop(type(event), None)
+        if waiting is not None:
+            waiting.set()
         for sink in list(self._sinks):
             sink(event)
+
+    async def next_of(self, kind: type[Event]) -> None:
+        """Return once the next event of ``kind`` has been published (a step that waits on
+        the cluster's view of its nodes wakes on change instead of polling)."""
+        waiting = self._waiting.get(kind)
+        if waiting is None:
+            waiting = self._waiting[kind] = anyio.Event()
+        await waiting.wait()
 
     def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
         """Receive every event; with ``replay`` the kept past first, in publishing order.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio
 from anyio.abc import TaskGroup
@@ -68,15 +69,13 @@ class Room:
         self._tg = task_group
         self._recorder = recorder
         self._hub = EventHub(clock, recorder)
-        self._hub.subscribe(self._note_nodes, replay=False)
         self._workers = CloudWorkers(task_group, self._finished)
         self._teardown_lock = anyio.Lock()
-        self._nodes_changed = anyio.Event()
         self._contexts = step_contexts(
             demo, run_dir, clock, self.ledger, seed, self._publish, lambda: self._hub.state
         )
         for ctx in self._contexts.values():
-            ctx.nodes_changed = self._wait_nodes_changed
+            ctx.nodes_changed = partial(self._hub.next_of, NodeObserved)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -89,14 +88,6 @@ class Room:
 
     def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
         return self._hub.subscribe(sink, replay=replay)
-
-    def _note_nodes(self, event: Event) -> None:
-        if isinstance(event, NodeObserved):
-            self._nodes_changed.set()
-            self._nodes_changed = anyio.Event()
-
-    async def _wait_nodes_changed(self) -> None:
-        await self._nodes_changed.wait()
 
     def notice(self, message: str, level: NoticeLevel = "info", cloud: str | None = None) -> None:
         self._publish(Notice(level=level, message=message, cloud=cloud))
