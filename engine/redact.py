@@ -28,6 +28,10 @@ _PRIVATE_KEY = re.compile(
     re.DOTALL,
 )
 MAX_LINE = 300
+_TRIGGERS = ("password", "passwd", "secret", "token", "key", "credential", "-----begin")
+"""Words one of the patterns needs: ASCII text holding none of them (in any case) and no
+``://`` cannot match, so it skips the patterns, about ten times cheaper for a typical log
+line. Other text takes the patterns (``(?i)`` folds some non-ASCII letters to ASCII)."""
 
 
 def redact(text: str, *, cut: bool = False) -> str:
@@ -36,6 +40,10 @@ def redact(text: str, *, cut: bool = False) -> str:
     ``cut`` says the text is the head of a longer one: a URL's userinfo that runs to the
     end is then masked too, since its ``@`` may lie beyond the cut.
     """
+    if text.isascii() and "://" not in text:
+        lowered = text.lower()
+        if not any(word in lowered for word in _TRIGGERS):
+            return text
     text = _PRIVATE_KEY.sub("[private key redacted]", text)
     text = _URL_USERINFO.sub(r"\g<head>***@", text)
     if cut:

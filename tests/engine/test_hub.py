@@ -10,6 +10,7 @@ from engine import events as ev
 from engine.clock import ScaledClock
 from engine.hub import LOG_HISTORY_PER_CLOUD, EventHub
 from engine.recording import EventRecorder, read_recording
+from engine.redact import redact
 
 pytestmark = pytest.mark.anyio
 
@@ -47,3 +48,16 @@ async def test_a_replay_hub_keeps_recorded_times_and_bounds_log_catch_up() -> No
     hub.subscribe(late.append)
     assert len(late) == LOG_HISTORY_PER_CLOUD + 1
     assert [e.t for e in late][-2:] == [float(LOG_HISTORY_PER_CLOUD + 9), 99.0]
+
+
+def test_the_cheap_path_skips_only_text_that_cannot_hold_a_secret() -> None:
+    plain = "GET /v2.1/servers/abc -> 200 ok (0.12s)"
+    assert redact(plain) is plain
+    for text in (
+        "X-Auth-TOKEN: abc123",
+        "OS_PASSWORD=abc123",
+        "pa\u017f\u017fword=abc123",  # long s: (?i) folds it to s, so it must take the patterns
+        "ssh ubuntu@h https://admin:abc123@keystone",
+        "-----BEGIN RSA PRIVATE KEY-----\nabc123",
+    ):
+        assert "abc123" not in redact(text), text
