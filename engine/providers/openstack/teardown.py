@@ -40,6 +40,7 @@ def _gone(conn: Any, kind: str, rid: str) -> bool:
     getters = {
         "server": conn.compute.get_server,
         "volume": conn.block_storage.get_volume,
+        "port": conn.network.get_port,
         "floating_ip": conn.network.get_ip,
         "security_group": conn.network.get_security_group,
         "keypair": conn.compute.get_keypair,
@@ -54,6 +55,8 @@ def _delete(conn: Any, kind: str, rid: str) -> None:
         conn.compute.delete_server(rid, ignore_missing=True)
     elif kind == "volume":
         conn.block_storage.delete_volume(rid, ignore_missing=True)
+    elif kind == "port":
+        conn.network.delete_port(rid, ignore_missing=True)
     elif kind == "floating_ip":
         conn.network.delete_ip(rid, ignore_missing=True)
     elif kind == "security_group":
@@ -66,7 +69,11 @@ async def _wait(
     s: CloudSession, clock: Clock, what: str, check: Any, *args: Any, timeout_s: float
 ) -> None:
     start = clock.now()
-    while not await s.call(check, *args, what=what):
+    polls = 0
+    while not await s.call(check, *args, what=what, quiet=True):
+        polls += 1
+        if polls == 1 or polls % 10 == 0:
+            s.tell(f"waiting: {what}: still there after {clock.now() - start:.0f}s")
         if clock.now() - start > timeout_s:
             raise TransientStepError(f"{what}: still there after {timeout_s:.0f}s")
         await clock.sleep(POLL_S)
