@@ -38,6 +38,7 @@ from engine.kube import render_user_data
 from engine.ledger import Ledger
 from engine.plan import Step, StepContext
 from engine.providers.openstack import OpenStackCloud, find_leftovers, preflight, sweep
+from engine.providers.openstack.access import find_image
 from engine.providers.openstack.rules import Reachability, reachability
 from engine.rundir import new_run_id
 from engine.runner import Outcome, run_cloud
@@ -182,7 +183,10 @@ async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
     async def provision(name: str) -> None:
         if name == "lab-b":
             await a_has_ips.wait()
-        outcomes[name] = await run_cloud(ctxs[name], backends[name].steps())
+        try:
+            outcomes[name] = await run_cloud(ctxs[name], backends[name].steps())
+        finally:
+            a_has_ips.set()  # lab-a failed early: lab-b must not wait for ever
 
     began = time.monotonic()
     async with anyio.create_task_group() as watchers:
@@ -250,7 +254,7 @@ async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
         assert any(
             line.startswith("compute.create_server create server 2/2 -> ok (") for line in said
         )
-        assert any(line.startswith("network.create_port create port 1/2 -> ok (") for line in said)
+        assert any(line.startswith("create_port create port 1/2 -> ok (") for line in said)
         assert any(line.startswith("done: servers ACTIVE 2/2") for line in said)
 
         # lab-b leaves: its floating IPs leave lab-a's group with it
@@ -531,7 +535,7 @@ async def test_sweep_touches_nothing_without_our_mark(lab_env: Any, tmp_path: Pa
     conn = openstack.connect(cloud="lab-a")
     stranger_run = new_run_id("xrt")
     flavor = conn.compute.find_flavor("m1.tiny", ignore_missing=False)
-    image = conn.image.find_image("fake-raw", ignore_missing=False)
+    image = find_image(conn, "fake-raw")
     net = conn.network.find_network("private", ignore_missing=False)
     server = conn.compute.create_server(
         name=f"{stranger_run}-lab-a-server-1",

@@ -55,22 +55,54 @@ def _names(items: Any) -> str:
     return shown or "none"
 
 
+def find(finder: Any, name_or_id: str) -> Any:
+    """A ``find_*`` proxy call, ``None`` when nothing matches.
+
+    openstacksdk deprecates ``ignore_missing=True`` on every ``find_*`` (its default turns
+    to False in 6.0, openstack/resource.py ``Resource.find``): ask for the exception and
+    catch it, as it recommends.
+    """
+    try:
+        return finder(name_or_id, ignore_missing=False)
+    except sdk.NotFoundException:
+        return None
+
+
+def find_image(conn: Any, name_or_id: str) -> Any:
+    """The image by name, else by id; ``None`` when neither.
+
+    Not ``find_image``: openstacksdk 4.x's ``Image.find`` (openstack/image/v2/image.py)
+    calls its parent with the deprecated ``ignore_missing=True`` whatever we pass, so it
+    warns on every call. Glance filters by name on the server; several matches are
+    ambiguous, as ``find_*`` would say.
+    """
+    named = list(conn.image.images(name=name_or_id))
+    if len(named) > 1:
+        raise sdk.DuplicateResource(f"more than one image is called {name_or_id!r}")
+    if named:
+        return named[0]
+    try:
+        return conn.image.get_image(name_or_id)
+    except (sdk.NotFoundException, sdk.BadRequestException):
+        return None
+
+
 def lookup(conn: Any, flavor: str, image: str, network: str, pool: str) -> dict[str, Any]:
     """Find all four by name or id; one error naming every missing one and what exists."""
     found: dict[str, Any] = {}
     missing: list[str] = []
     try:
-        found["flavor"] = conn.compute.find_flavor(flavor, ignore_missing=True)
+        found["flavor"] = find(conn.compute.find_flavor, flavor)
         if found["flavor"] is None:
             missing.append(f"flavor {flavor!r} (has: {_names(conn.compute.flavors())})")
-        found["image"] = conn.image.find_image(image, ignore_missing=True)
+        found["image"] = find_image(conn, image)
         if found["image"] is None:
             missing.append(f"image {image!r} (has: {_names(conn.image.images())})")
-        found["network"] = conn.network.find_network(network, ignore_missing=True)
+        found["network"] = find(conn.network.find_network, network)
         if found["network"] is None:
             nets = [n for n in conn.network.networks() if not n.is_router_external]
             missing.append(f"network {network!r} (has: {_names(nets)})")
-        found["pool"] = conn.network.find_network(pool, ignore_missing=True)
+        found["pool"] = find(conn.network.find_network, pool)
         if found["pool"] is None or not found["pool"].is_router_external:
             pools = conn.network.networks(is_router_external=True)
             missing.append(f"floating-IP pool {pool!r} (has: {_names(pools)})")
@@ -137,7 +169,7 @@ def _private_key(path: Path) -> str:
 
 
 def _ensure_keypair(conn: Any, name: str, public_key: str) -> str:
-    existing = conn.compute.find_keypair(name, ignore_missing=True)
+    existing = find(conn.compute.find_keypair, name)
     if existing is not None and (existing.public_key or "").split()[:2] == public_key.split()[:2]:
         return "found"
     if existing is not None:  # same name, other key (run dir lost): ours by name, replace

@@ -324,7 +324,7 @@ async def volumes(s: CloudSession, ctx: StepContext) -> None:
             await s.call(
                 s.connection.compute.create_volume_attachment,
                 sid,
-                volume_id=vid,
+                vid,
                 what=f"attach volume {i}/{n}",
                 idempotent=False,
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from openstack import exceptions as sdk
+from openstack.compute.v2.server import Server
 
 from engine.clock import Clock
 from engine.errors import PermanentStepError, StepError, TransientStepError
@@ -85,9 +86,11 @@ async def _detach(s: CloudSession, clock: Clock, volume_id: str, label: str) -> 
     if state is None:
         return False
     for server_id in state[1]:
+        # a typed Server: with two bare ids openstacksdk 4.x guesses their order with its
+        # own deprecated find_server(ignore_missing=True) (``_verify_server_volume_args``)
         await s.call(
             s.connection.compute.delete_volume_attachment,
-            server_id,
+            Server.existing(id=server_id),
             volume_id,
             what=f"detach {label}",
         )
