@@ -25,7 +25,6 @@ from os_mock import (
 
 from engine.providers.openstack.connection import CloudSession
 
-
 SDK_REMOVALS = "openstack.warnings._RemovedInSDKWarning"
 SDK_OWN_REMOVALS = (
     # openstacksdk 4.x raises these against itself on every request, whatever the caller

@@ -8,7 +8,6 @@ in openstacksdk or in our code is patched.
 from __future__ import annotations
 
 import re
-
 import threading
 import time
 from pathlib import Path
