@@ -243,7 +243,9 @@ async def sync_rules(s: CloudSession, ctx: StepContext, group_id: str) -> tuple[
     async with s.rules_lock:
         peers = peer_addresses(fleet_addresses(ctx), ctx.cloud.name)
         wanted: dict[Any, SecurityGroupRule] = {r.key(): r for r in demo_rules(ctx.cloud, peers)}
-        have = await s.call(_ingress_rules, s.connection, group_id, what="read group rules")
+        have = await s.call(
+            _ingress_rules, s.connection, group_id, what="read group rules", quiet=True
+        )
         have_keys = {rule_key(r, group_id): r for r in have}
         todo = [r for k, r in wanted.items() if k not in have_keys]
         stale = [r for k, r in have_keys.items() if k not in wanted]

@@ -90,7 +90,12 @@ class OpenStackCloud:
     async def watch(self, ctx: StepContext) -> None:
         """For as long as the show runs: keep this cloud's group open to the fleet's
         floating IPs as the other clouds allocate them (and closed to clouds torn down)."""
-        await access.keep_rules(await self._session_for(ctx), ctx)
+        try:
+            session = await self._session_for(ctx)
+        except StepError as err:  # the plan's first step reports a broken entry by name
+            ctx.log(f"security group rules not followed: {err.message}", level="warning")
+            return
+        await access.keep_rules(session, ctx)
 
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
         """Delete one ledger resource and wait until it is gone (the caller forgets it)."""
