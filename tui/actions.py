@@ -70,6 +70,8 @@ def replaying(ctx: ActionContext) -> bool:
 
 # --- the table ------------------------------------------------------------------------------------
 
+# Kept by hand, a record a few lines, so the table reads as one (the formatter would
+# give every field its own line).
 # fmt: off
 ACTIONS: tuple[RoomAction, ...] = (
     RoomAction(
