@@ -217,6 +217,28 @@ class RoomState:
     def count(self, liveness: str) -> int:
         return sum(1 for n in self.nodes.values() if n.liveness == liveness)
 
+    def killed_targets(self, cloud: str) -> tuple[str, ...]:
+        """Targets in ``cloud`` still down from a kill, newest first: what a revive can
+        bring back. A restarted pod comes back by itself, and a refused kill hit nothing,
+        so neither is listed."""
+        return self._killed_by_cloud.get(cloud, ())
+
+    @cached_property
+    def _killed_by_cloud(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for k in reversed(self.kills):
+            if k.error or k.target_kind == "pod":
+                continue
+            listed = out.setdefault(k.target.split("/", 1)[0], [])
+            if k.target in listed:
+                continue
+            if not k.nodes or any(
+                (n := self.nodes.get(name)) is not None and n.killed_t is not None
+                for name in k.nodes
+            ):
+                listed.append(k.target)
+        return {cloud: tuple(targets) for cloud, targets in out.items() if targets}
+
 
 def _node_key(node: str) -> tuple[str, int]:
     head, _, tail = node.rpartition("-")

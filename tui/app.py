@@ -13,6 +13,7 @@ import gc
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,14 +27,17 @@ from engine.commands import RoomCommands
 from engine.replay import ReplayRoom
 from engine.state import CloudState, RoomState, apply
 from engine.terminal_text import shown
-from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES
-from tui.actions import bindings
-from tui.handlers import Prompt, RoomActionHandlers
+from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES, next_theme
+from tui.action_record import ActionContext, ScreenKind
+from tui.actions import bindings, find_action
+from tui.command_palette import RoomActionsProvider
 from tui.inbox import EventInbox, LogBook
-from tui.palette import RoomActionsProvider
+from tui.questions import Questions, bar_of
+from tui.screens.check import CheckScreen
+from tui.screens.help import HelpScreen
 from tui.screens.room import RoomScreen
 from tui.screens.zoom import ZoomScreen
-from tui.view import RoomView
+from tui.view import SLOW_EVERY, RoomView
 
 RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
@@ -41,9 +45,6 @@ TIMER_EVERY = 5
 """Every fifth tick (2 Hz) running timers move: each moved timer is a repainted row, and
 at rehearsal speed whole demo seconds pass five or more times a second. (Panes take
 their own turn on top of this, once a second each; see ``CloudPane``.)"""
-SLOW_EVERY = 10
-"""Pane logs and the sparkline repaint once a second (panes take turns, one tick each):
-a flood is read as motion, not line by line, and these rows are most of the bytes."""
 LEAVE_TIMEOUT_S = 15.0
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 
@@ -64,7 +65,7 @@ def quiet_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-class RoomApp(RoomActionHandlers, App[int]):
+class RoomApp(App[int]):
     CSS_PATH = [str(THEMES_DIR / "room.tcss")]
     BINDINGS: ClassVar[list[BindingType]] = list(bindings())
     COMMANDS = App.COMMANDS | {RoomActionsProvider}
@@ -91,7 +92,9 @@ class RoomApp(RoomActionHandlers, App[int]):
         self.inbox = EventInbox(on_full=self.fold_inbox)
         self.focused_cloud: str | None = None
         self.armed = False
-        self.prompt: Prompt | None = None
+        self.questions = Questions(
+            lambda: bar_of(self.base_screen()), self.call_later, self.set_timer
+        )
         self.view = RoomView(state=self.state, now=0.0, wall=wall())
         self._leave = anyio.Event()
         self._room_closed = anyio.Event()
@@ -229,60 +232,60 @@ class RoomApp(RoomActionHandlers, App[int]):
     def focused_state(self) -> CloudState | None:
         return self.state.clouds.get(self.focused_cloud or "")
 
-    def _killed_targets(self, cloud: str) -> list[str]:
-        """Targets killed in ``cloud`` whose nodes have not come back, newest first."""
-        out: list[str] = []
-        for k in reversed(self.state.kills):
-            if not k.target.startswith((f"{cloud}/", cloud)) or k.target.split("/")[0] != cloud:
-                continue
-            if k.error or k.target in out or k.target_kind == "pod":
-                continue  # a restarted pod comes back by itself: nothing to revive
-            if (
-                any(
-                    self.state.nodes.get(n) is not None and self.state.nodes[n].killed_t is not None
-                    for n in k.nodes
-                )
-                or not k.nodes
-            ):
-                out.append(k.target)
-        return out
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the keys that cannot do anything now, so the footer lists what matters."""
-        replay = isinstance(self.room, ReplayRoom)
-        c = self.focused_state()
+        record = find_action(action, parameters)
+        return True if record is None else record.enabled(self.action_context())
+
+    # --- what the action table is given (``RoomHost``, tui/room_host.py) -------------------
+
+    def action_context(self) -> ActionContext:
         base = self.base_screen()
-        on_room = base is not None
-        if action.startswith("replay_"):
-            return replay
-        if action in (
-            "start_all",
-            "retry",
-            "cancel",
-            "restart_pod",
-            "kill_node",
-            "kill_server",
-            "kill_cloud",
-            "revive",
-            "teardown",
-            "toggle_armed",
-            "check",
-        ) and (replay or not on_room):
-            return False
-        if action == "start_all":
-            return any(x.status in ("idle", "torn_down") for x in self.state.cloud_list())
-        if action == "retry":
-            return c is not None and c.status in ("failed", "cancelled")
-        if action == "cancel":
-            return c is not None and c.status == "running"
-        if action in ("restart_pod", "kill_node", "kill_server", "kill_cloud"):
-            return c is not None and bool(self.state.nodes_of(c.name))
-        if action == "revive":
-            return c is not None and bool(self._killed_targets(c.name))
-        if action == "teardown":
-            return any(x.status not in ("idle", "torn_down") for x in self.state.cloud_list())
-        if action == "zoom":
-            return isinstance(base, RoomScreen) and c is not None
-        if action.startswith("focus_"):
-            return isinstance(base, RoomScreen)
-        return True
+        screen: ScreenKind = (
+            "room" if isinstance(base, RoomScreen) else "zoom" if base is not None else "none"
+        )
+        return ActionContext(
+            host=self,
+            state=self.state,
+            focused=self.focused_state(),
+            screen=screen,
+            replay=self.replay_room is not None,
+            armed=self.armed,
+        )
+
+    async def action_room(self, name: str) -> None:
+        """Run one record of the action table (every binding and palette entry)."""
+        record = find_action(name)
+        if record is None:
+            return
+        ctx = replace(self.action_context(), danger=record.danger)
+        result = record.run(ctx)
+        if result is not None:
+            await result
+
+    async def action_quit(self) -> None:
+        """Textual's own quit key (ctrl+q) asks first too, like ``q``."""
+        await self.action_room("quit")
+
+    def answer_prompt(self, key: str) -> bool:
+        return self.questions.answer(key)
+
+    def grid_columns(self) -> int:
+        screen = self.base_screen()
+        if isinstance(screen, RoomScreen) and not screen.narrow:
+            return screen.grid_columns()
+        return 1
+
+    def next_theme(self) -> str:
+        self.theme = next_theme(self.theme)
+        return self.theme
+
+    def open_zoom(self, cloud: str) -> None:
+        self.push_screen(ZoomScreen(cloud), lambda _: self.refresh_view())
+        self.call_later(self.refresh_view)
+
+    def open_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def open_check(self) -> None:
+        self.push_screen(CheckScreen())

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from engine.state import RoomState
 from tui.inbox import LogBook
 
+SLOW_EVERY = 10
+"""Ticks between slow frames (the App ticks at 10 Hz): pane logs and the sparkline
+repaint once a second, panes taking turns (one tick each). A flood is read as motion,
+not line by line, and these rows are most of the bytes."""
+
 
 @dataclass(frozen=True)
 class RoomView:

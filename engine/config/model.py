@@ -99,6 +99,9 @@ class CloudConfig:
     name: str
     label: str
     region: str = ""
+    """Words shown on stage beside the label (e.g. "Montreal"); never sent to the cloud."""
+    region_name: str = ""
+    """OpenStack region (openstacksdk's ``region_name``); empty: the clouds.yaml entry's own."""
     locality: str = ""
     """CockroachDB ``--locality`` beyond ``cloud=<name>``, e.g. ``region=us-east``."""
     provider: Provider = "openstack"

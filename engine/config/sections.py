@@ -179,6 +179,7 @@ def cloud_fields(base: Path) -> dict[str, Reader[Any]]:
         "name": checked(string, checks.cloud_name),
         "label": string,
         "region": string,
+        "region_name": string,
         "locality": checked(string, checks.locality),
         "provider": choice("openstack", "sim"),
         **cloud_defaults_fields(base),

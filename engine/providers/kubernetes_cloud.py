@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Protocol
 
+import anyio
+
 from engine.backend import CloudOperations
 from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import StepError
@@ -167,10 +169,17 @@ class KubernetesCloud:
         ctx.log("the Kubernetes API did not answer within 10 minutes of the start", level="warning")
 
     async def watch(self, ctx: StepContext) -> None:
-        """Pods of this cloud, for the panes and the node grid, until cancelled."""
+        """Pods of this cloud, for the panes and the node grid, until cancelled; on
+        OpenStack also the security group following the fleet's floating IPs."""
         from engine import kube
 
-        await kube.watch_pods(ctx)
+        follow = None if self._existing else getattr(self.base, "watch", None)
+        if follow is None:
+            await kube.watch_pods(ctx)
+            return
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(follow, ctx)
+            tg.start_soon(kube.watch_pods, ctx)
 
     async def aclose(self) -> None:
         await self.base.aclose()

@@ -149,3 +149,18 @@ def test_auth_url_credentials_never_leave_through_library_logs(tmp_path: Path) -
         data = path.read_bytes()
         for secret in SECRETS:
             assert secret.encode() not in data, f"{secret} in {path.relative_to(state)}"
+
+
+@pytest.mark.parametrize("command", [[], ["validate"], ["run"]])
+def test_a_demo_file_error_is_printed_inert_by_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """The screen command does not wrap the standard streams (Textual owns them), so its
+    config errors, which quote the demo file's name and text, are made safe where printed."""
+    demo = tmp_path / "demo\x1b]0;owned\x07.yaml"
+    demo.write_text("name: x\nclouds:\n  - name: a\n    sized: 3\n")
+    args = [*command, str(demo)] if command == ["validate"] else [*command, "--config", str(demo)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "owned" in err and "sized" in err, err
+    assert "\x1b" not in err and "\x07" not in err, err

@@ -67,5 +67,8 @@ def test_deploy_watch_kill_and_teardown_headless(
     assert "KILL alpha/node-2" in out
     assert "alpha         teardown finished: nothing left" in out
     assert "beta          teardown finished: nothing left" in out
+    # ... and, as `crossroom teardown` does, what was removed per cloud and kind
+    summary = out.split(f"teardown of run {data['run_id']}:")[1]
+    assert "alpha: " in summary and "beta: " in summary and "removed" in summary
     namespaces = fake_api.cluster._store("v1", "namespaces")
     assert not [key for key in namespaces if "crossroom" in key[1]]

@@ -7,6 +7,7 @@ in openstacksdk or in our code is patched.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -63,9 +64,18 @@ async def test_5xx_is_retried_with_backoff_and_then_succeeds(mocked_cloud) -> No
             {"json": server_body("ACTIVE")},
         ],
     )
+    told: list[tuple[str, str]] = []
+    session.log = lambda line, level="info": told.append((level, line))
     server = await get_server(session)
     assert server.status == "ACTIVE"  # type: ignore[attr-defined]
     assert [r.url for r in m.request_history].count(SERVER_URL) == 3
+    # the pane hears each attempt as the rehearsal tells its calls: what, outcome, time, retry
+    assert [level for level, _ in told] == ["warning", "warning", "info"]
+    first, second, last = (line for _, line in told)
+    assert first.startswith("compute.get_server poll server -> error after ")
+    assert ": compute API error 503" in first and first.endswith("; retry 1/3")
+    assert second.endswith("; retry 2/3") and "502" in second
+    assert re.fullmatch(r"compute\.get_server poll server -> ok \(\d+\.\d\ds\)", last)
 
 
 async def test_persistent_5xx_becomes_one_transient_line(mocked_cloud) -> None:

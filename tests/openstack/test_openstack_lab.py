@@ -25,10 +25,21 @@ from os_harness import lab_cloud, make_ctx, record_events
 
 from engine.config.model import DemoConfig
 from engine.errors import TransientStepError
-from engine.events import Event, Notice, StepFailed, StepFinished, StepProgress, StepRetrying
+from engine.events import (
+    Event,
+    LogLines,
+    Notice,
+    StepFailed,
+    StepFinished,
+    StepProgress,
+    StepRetrying,
+)
+from engine.kube import render_user_data
 from engine.ledger import Ledger
 from engine.plan import Step, StepContext
 from engine.providers.openstack import OpenStackCloud, find_leftovers, preflight, sweep
+from engine.providers.openstack.access import find_image
+from engine.providers.openstack.rules import Reachability, reachability
 from engine.rundir import new_run_id
 from engine.runner import Outcome, run_cloud
 from engine.targets import Target
@@ -36,7 +47,7 @@ from engine.targets import Target
 pytestmark = [pytest.mark.slow, pytest.mark.lab, pytest.mark.anyio, pytest.mark.timeout(1800)]
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("server", "volume", "floating_ip", "security_group", "keypair")
+KINDS = ("server", "volume", "port", "floating_ip", "security_group", "keypair")
 
 
 def by_name(conn: Any, run_id: str) -> dict[str, list[str]]:
@@ -46,6 +57,7 @@ def by_name(conn: Any, run_id: str) -> dict[str, list[str]]:
         "volume": [
             v.name for v in conn.block_storage.volumes() if (v.name or "").startswith(run_id)
         ],
+        "port": [p.name for p in conn.network.ports() if (p.name or "").startswith(run_id)],
         "floating_ip": [
             i.floating_ip_address for i in conn.network.ips() if run_id in (i.description or "")
         ],
@@ -93,80 +105,168 @@ def note(lab: Any, line: str) -> None:
     print(line)
 
 
+def read_reachability(cloud: Any, group_id: str, peers: list[str]) -> Reachability:
+    """The group's rules as Neutron has them now (a connection of its own), judged."""
+    conn = openstack.connect(cloud=cloud.name)
+    try:
+        rules = [dict(r) for r in conn.network.get_security_group(group_id).security_group_rules]
+    finally:
+        conn.close()
+    return reachability(cloud, group_id, rules, peers)
+
+
+async def converged(cloud: Any, group_id: str, peers: list[str]) -> Reachability:
+    """Poll (bounded) until the group allows exactly the flows for ``peers``."""
+    result = await anyio.to_thread.run_sync(read_reachability, cloud, group_id, peers)
+    for _ in range(90):
+        if result.ok:
+            break
+        await anyio.sleep(1)
+        result = await anyio.to_thread.run_sync(read_reachability, cloud, group_id, peers)
+    return result
+
+
+def port_checked_user_data(seen: dict[str, list[tuple[int, str, list[str]]]]) -> Any:
+    """The real k3s user data; before each agent's, look in Neutron (not at our facts
+    alone) for server 1's port with the fixed IP the agent is told to join."""
+
+    def user_data(ctx: StepContext, index: int) -> str:
+        text = render_user_data(ctx, index)
+        conn = openstack.connect(cloud=ctx.cloud.name)
+        try:
+            port = conn.network.get_port(ctx.facts["port_ids"][0])
+            fixed = [f["ip_address"] for f in port.fixed_ips]
+            servers = [s.name for s in conn.compute.servers() if s.name.startswith(ctx.run_id)]
+        finally:
+            conn.close()
+        seen.setdefault(ctx.cloud.name, []).append((index, fixed[0], servers))
+        assert f"server: https://{fixed[0]}:6443" in text or index == 1
+        return text
+
+    return user_data
+
+
 async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
     lab_env: Any,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Two clouds, narrowed public_cidrs, lab-b allocating its floating IPs only after lab-a
+    has finished with its own: every group converges to exactly the show's flows."""
     caplog.set_level(logging.DEBUG)
     run_id = new_run_id("xrt")
-    clouds = (lab_cloud("lab-a"), lab_cloud("lab-b", public_cidrs=("0.0.0.0/0",)))
+    # "Montreal" is only words on stage: the cloud still runs in its own region (RegionOne)
+    clouds = (lab_cloud("lab-a", region="Montreal"), lab_cloud("lab-b"))
     demo = DemoConfig(name="lab", clouds=clouds)
     events: list[Event] = []
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    backends = {c.name: OpenStackCloud(demo, c) for c in clouds}
+    seen: dict[str, list[tuple[int, str, list[str]]]] = {}
+    backends = {
+        c.name: OpenStackCloud(demo, c, user_data=port_checked_user_data(seen)) for c in clouds
+    }
     ctxs = {c.name: make_ctx(demo, c, tmp_path, run_id, events, ledger=ledger) for c in clouds}
     outcomes: dict[str, Outcome] = {}
+    a_has_ips = anyio.Event()
+
+    def tell(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, StepFinished) and (event.cloud, event.step) == (
+            "lab-a",
+            "floating_ips",
+        ):
+            a_has_ips.set()
+
+    for ctx in ctxs.values():
+        ctx.emit = tell
 
     async def provision(name: str) -> None:
-        outcomes[name] = await run_cloud(ctxs[name], backends[name].steps())
+        if name == "lab-b":
+            await a_has_ips.wait()
+        try:
+            outcomes[name] = await run_cloud(ctxs[name], backends[name].steps())
+        finally:
+            a_has_ips.set()  # lab-a failed early: lab-b must not wait for ever
 
     began = time.monotonic()
-    async with anyio.create_task_group() as tg:
-        for c in clouds:
-            tg.start_soon(provision, c.name)
-    wall = time.monotonic() - began
-    failures = [e for e in events if isinstance(e, StepFailed)]
-    assert outcomes == {"lab-a": Outcome.JOINED, "lab-b": Outcome.JOINED}, failures
+    async with anyio.create_task_group() as watchers:
+        for c in clouds:  # what the room runs beside the plans for the whole show
+            watchers.start_soon(backends[c.name].watch, ctxs[c.name])
+        async with anyio.create_task_group() as tg:
+            for c in clouds:
+                tg.start_soon(provision, c.name)
+        wall = time.monotonic() - began
+        failures = [e for e in events if isinstance(e, StepFailed)]
+        assert outcomes == {"lab-a": Outcome.JOINED, "lab-b": Outcome.JOINED}, failures
+        order = [(e.cloud, e.step) for e in events if isinstance(e, StepFinished)]
+        assert order.index(("lab-a", "floating_ips")) < order.index(("lab-b", "floating_ips"))
+        assert any(isinstance(e, StepProgress) and e.message == "server 2/2 ACTIVE" for e in events)
 
-    # concurrently: lab-b was already working before lab-a finished its plan
-    order = [(e.cloud, e.step) for e in events if isinstance(e, StepFinished)]
-    assert order.index(("lab-b", "resolve")) < order.index(("lab-a", "boot"))
-    assert any(isinstance(e, StepProgress) and e.message == "server 2/2 ACTIVE" for e in events)
+        fleet = {name: list(ctx.facts["floating_ips"]) for name, ctx in ctxs.items()}
+        for name, ctx in ctxs.items():
+            peers = [a for other, ips in fleet.items() if other != name for a in ips]
+            result = await converged(ctx.cloud, ctx.facts["security_group_id"], peers)
+            assert result.ok, result.lines()
+            assert len(result.verdicts) == 3 + 4 + 2 * 2
+            note(lab_env, f"reachability {name}: {result.summary()}")
+        # crossroom check reads the same rules back and says the same, per run
+        rows = await preflight(demo)
+        for row in rows:
+            mine = [line for line in row.flows if line.startswith(f"run {run_id}:")]
+            assert mine == [f"run {run_id}: 11 flows allowed, nothing more open"], row.flows
 
-    for name, ctx in ctxs.items():
-        kinds = Counter(r.resource_type for r in ledger.live(name))
-        assert kinds == {
-            "keypair": 1,
-            "security_group": 1,
-            "floating_ip": 2,
-            "server": 2,
-            "volume": 2,
-        }
-        assert len(ctx.facts["floating_ips"]) == 2 and len(ctx.facts["servers"]) == 2
-        key = anyio.Path(ctx.facts["keypair_path"])
-        assert (await key.stat()).st_mode & 0o777 == 0o600
-        conn = (await backends[name].session()).connection
-        for i, server_id in enumerate(ctx.facts["servers"], 1):
-            server = conn.compute.get_server(server_id)
-            assert server.status == "ACTIVE"
-            assert server.metadata["crossroom_run"] == run_id
-            port = next(conn.network.ports(device_id=server_id))
-            fip = conn.network.get_ip(ctx.facts["floating_ip_ids"][i - 1])
-            assert fip.port_id == port.id
-            assert fip.floating_ip_address == ctx.facts["floating_ips"][i - 1]
-            volume = conn.block_storage.get_volume(ctx.facts["volumes"][i - 1])
-            assert volume.status == "in-use"
-            assert [a["server_id"] for a in volume.attachments] == [server_id]
-        group = conn.network.get_security_group(ctx.facts["security_group_id"])
-        ingress = [r for r in group.security_group_rules if r["direction"] == "ingress"]
-        group_only = {(r["protocol"], r["port_range_min"]) for r in ingress if r["remote_group_id"]}
-        assert group_only == {("tcp", 10250), ("udp", 8472)}
-        public = {r["remote_ip_prefix"] for r in ingress if not r["remote_group_id"]}
-        assert public == set(ctx.cloud.public_cidrs)
-        assert {r["port_range_min"] for r in ingress if not r["remote_group_id"]} == {
-            22,
-            6443,
-            26257,
-            8080,
-            None,
-        }
-    warnings = [e for e in events if isinstance(e, Notice) and e.level == "warning"]
-    assert [w.cloud for w in warnings] == ["lab-b"]  # only the cloud open to 0.0.0.0/0
+        for name, ctx in ctxs.items():
+            kinds = Counter(r.resource_type for r in ledger.live(name))
+            assert kinds == {
+                "keypair": 1,
+                "security_group": 1,
+                "floating_ip": 2,
+                "port": 2,
+                "server": 2,
+                "volume": 2,
+            }
+            assert len(ctx.facts["floating_ips"]) == 2 and len(ctx.facts["servers"]) == 2
+            key = anyio.Path(ctx.facts["keypair_path"])
+            assert (await key.stat()).st_mode & 0o777 == 0o600
+            conn = (await backends[name].session()).connection
+            # server 1's port existed, with its fixed IP, before any agent was created
+            [(i1, fixed1, before1), (i2, fixed2, before2)] = seen[name]
+            assert (i1, i2) == (1, 2) and fixed1 == fixed2 == ctx.facts["fixed_ips"][0]
+            assert before1 == [] and before2 == [f"{run_id}-{name}-server-1"]
+            for i, server_id in enumerate(ctx.facts["servers"], 1):
+                server = conn.compute.get_server(server_id)
+                assert server.status == "ACTIVE"
+                assert server.metadata["crossroom_run"] == run_id
+                [port] = list(conn.network.ports(device_id=server_id))
+                assert port.id == ctx.facts["port_ids"][i - 1]  # the server uses our port
+                assert port.fixed_ips[0]["ip_address"] == ctx.facts["fixed_ips"][i - 1]
+                assert port.security_group_ids == [ctx.facts["security_group_id"]]
+                fip = conn.network.get_ip(ctx.facts["floating_ip_ids"][i - 1])
+                assert fip.port_id == port.id
+                assert fip.floating_ip_address == ctx.facts["floating_ips"][i - 1]
+                volume = conn.block_storage.get_volume(ctx.facts["volumes"][i - 1])
+                assert volume.status == "in-use"
+                assert [a["server_id"] for a in volume.attachments] == [server_id]
+        assert [e for e in events if isinstance(e, Notice) and e.level == "warning"] == []
+
+        # every real call and every wait was told in the cloud's pane
+        said = [line for e in events if isinstance(e, LogLines) for line in e.lines]
+        assert any(
+            line.startswith("compute.create_server create server 2/2 -> ok (") for line in said
+        )
+        assert any(line.startswith("create_port create port 1/2 -> ok (") for line in said)
+        assert any(line.startswith("done: servers ACTIVE 2/2") for line in said)
+
+        # lab-b leaves: its floating IPs leave lab-a's group with it
+        torn_b = await teardown(backends["lab-b"], ctxs["lab-b"])
+        assert torn_b == []
+        ctx_a = ctxs["lab-a"]
+        alone = await converged(ctx_a.cloud, ctx_a.facts["security_group_id"], [])
+        assert alone.ok, alone.lines()
+        watchers.cancel_scope.cancel()
 
     # kill a server (stop), and revive it
-    ctx_a, cloud_a = ctxs["lab-a"], backends["lab-a"]
+    cloud_a = backends["lab-a"]
     hit = await cloud_a.kill(Target("lab-a", "server", 1), ctx_a)
     assert hit == ("lab-a/node-1",)
     assert await cloud_a.kill(Target("lab-a", "node", 1), ctx_a) == ()
@@ -177,7 +277,10 @@ async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
             break
         await anyio.sleep(1)
     assert conn_a.compute.get_server(sid).status == "SHUTOFF"
-    assert await cloud_a.revive(Target("lab-a", "cloud"), ctx_a) == ("lab-a/node-1", "lab-a/node-2")
+    assert await cloud_a.revive(Target("lab-a", "cloud"), ctx_a) == (
+        "lab-a/node-1",
+        "lab-a/node-2",
+    )
     for _ in range(60):
         if conn_a.compute.get_server(sid).status == "ACTIVE":
             break
@@ -185,18 +288,11 @@ async def test_two_clouds_boot_concurrently_and_teardown_leaves_nothing(
     assert conn_a.compute.get_server(sid).status == "ACTIVE"
     tokens = {n: (await b.session()).connection.auth_token for n, b in backends.items()}
 
-    # teardown, both clouds at once, exactly what the ledger lists
-    torn: dict[str, list[str]] = {}
+    # teardown of what is left, exactly what the ledger lists
     t0 = time.monotonic()
-
-    async def down(name: str) -> None:
-        torn[name] = await teardown(backends[name], ctxs[name])
-
-    async with anyio.create_task_group() as tg:
-        for c in clouds:
-            tg.start_soon(down, c.name)
+    torn = {"lab-a": await teardown(backends["lab-a"], ctxs["lab-a"])}
     teardown_s = time.monotonic() - t0
-    assert torn == {"lab-a": [], "lab-b": []}
+    assert torn == {"lab-a": []}
     assert ledger.live() == []
     for c in clouds:
         await nothing_left(c.name, run_id)
@@ -272,6 +368,7 @@ async def test_rerun_after_partial_failure_duplicates_nothing(lab_env: Any, tmp_
     assert {k: len(v) for k, v in found.items()} == {
         "server": 2,
         "volume": 2,
+        "port": 2,
         "floating_ip": 2,
         "security_group": 1,
         "keypair": 1,
@@ -279,7 +376,14 @@ async def test_rerun_after_partial_failure_duplicates_nothing(lab_env: Any, tmp_
     group = conn.network.get_security_group(ctx2.facts["security_group_id"])
     assert len(group.security_group_rules) == rules_before
     kinds = Counter(r.resource_type for r in ctx2.ledger.live("lab-b"))
-    assert kinds == {"keypair": 1, "security_group": 1, "floating_ip": 2, "server": 2, "volume": 2}
+    assert kinds == {
+        "keypair": 1,
+        "security_group": 1,
+        "floating_ip": 2,
+        "port": 2,
+        "server": 2,
+        "volume": 2,
+    }
     assert not [e for e in again if e.kind == "resource_recorded"]  # found, not made again
 
     # resuming at an extra step with no facts at all: they are rebuilt from the cloud
@@ -430,9 +534,9 @@ async def test_sweep_touches_nothing_without_our_mark(lab_env: Any, tmp_path: Pa
     """A look-alike server (our naming, no run metadata) and a plain key pair stay put."""
     conn = openstack.connect(cloud="lab-a")
     stranger_run = new_run_id("xrt")
-    flavor = conn.compute.find_flavor("m1.tiny")
-    image = conn.image.find_image("fake-raw")
-    net = conn.network.find_network("private")
+    flavor = conn.compute.find_flavor("m1.tiny", ignore_missing=False)
+    image = find_image(conn, "fake-raw")
+    net = conn.network.find_network("private", ignore_missing=False)
     server = conn.compute.create_server(
         name=f"{stranger_run}-lab-a-server-1",
         flavor_id=flavor.id,

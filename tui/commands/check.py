@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     for row in rows:
         status = "ok" if row.ok else "problem"
         print(f"{row.cloud:<{width}}  {status:<7}  {row.reason}")
+        for line in row.flows:  # existing runs' security groups, judged flow by flow
+            print(f"{'':<{width}}  {'':<7}    {line}")
         if args.quotas:
             for q in row.quotas:
                 print(f"{'':<{width}}  {'':<7}    {'ok ' if q.ok else 'LOW'} {q.line()}")

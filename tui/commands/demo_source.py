@@ -14,6 +14,7 @@ from engine.config.model import DemoConfig, SimConfig
 from engine.errors import ConfigError
 from engine.plan import STEPS
 from engine.sim.fleet import DEFAULT_SPEED, rehearsal_demo
+from engine.terminal_text import shown
 
 EXIT_BAD_INPUT = 2
 
@@ -79,6 +80,8 @@ def _with_failure(demo: DemoConfig, spec: str) -> DemoConfig:
 
 
 def report_bad_input(exc: BadInput) -> int:
+    # A config error quotes the demo file: outside text, printed safe here too, since the
+    # screen command (unlike the headless ones) does not wrap the standard streams.
     for line in exc.lines:
-        print(line, file=sys.stderr)
+        print(shown(line, limit=len(line)), file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -15,6 +15,7 @@ import anyio
 
 from engine.clock import Clock
 from engine.config.model import DemoConfig, time_until_store_dead_s
+from engine.events import TeardownFinished
 from engine.headless import HeadlessPrinter, join_table, kill_table
 from engine.report import build_report
 from engine.room import open_room
@@ -26,6 +27,7 @@ from tui.commands.option_checks import (
     output_file_problem,
     show_option_problems,
 )
+from tui.commands.teardown import print_summary
 
 HEAL_GRACE_S = 300.0
 """Demo seconds to wait for a kill to heal beyond the cluster's time_until_store_dead."""
@@ -127,7 +129,13 @@ async def _show(
         report = build_report(state, joined_wall)
         report["wall_with_chaos_s"] = round(wall, 3)
         if args.teardown:
+            finished: list[TeardownFinished] = []
+            room.subscribe(
+                lambda e: finished.append(e) if isinstance(e, TeardownFinished) else None,
+                replay=False,
+            )
             await room.teardown()
+            print_summary(state.run_id, finished)
         print(f"\nrun {state.run_id}: files in {state.run_dir}")
         if args.report:
             try:

@@ -9,11 +9,18 @@ that, and only with ``--yes``. Nothing without our mark is ever touched.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 import anyio
 
+from engine.rundir import RunBusy, RunDir, RunLock, state_dir
 from tui.commands.demo_source import BadInput, load, report_bad_input
+
+if TYPE_CHECKING:
+    from engine.providers.openstack.sweep import CloudLeftovers
 
 EXIT_OK = 0
 EXIT_LEFTOVERS = 1
@@ -61,10 +68,40 @@ def run(args: argparse.Namespace) -> int:
     if not args.yes:
         print(f"{total} resources of {scope}; run again with --yes to delete them")
         return EXIT_LEFTOVERS
-    results = anyio.run(sweep, demo, leftovers)
+    with ExitStack() as held:
+        busy = hold_runs(held, {f.run_id for left in leftovers for f in left.found})
+        for refusal in busy.values():
+            print(f"{refusal}: not sweeping it (stop it with crossroom teardown --stop)")
+        leftovers = without_runs(leftovers, set(busy))
+        results = anyio.run(sweep, demo, leftovers)
     problems = [(r.cloud, p) for r in results for p in r.problems]
+    problems += [("every cloud", f"run {run_id} is in use") for run_id in busy]
     for cloud, problem in problems:
         print(f"{cloud}: could not delete: {problem}", file=sys.stderr)
     deleted = sum(r.deleted for r in results)
     print(f"deleted {deleted} of {total} resources of {scope}")
     return EXIT_LEFTOVERS if problems or unreadable else EXIT_OK
+
+
+def hold_runs(held: ExitStack, run_ids: set[str]) -> dict[str, RunBusy]:
+    """Lock every run found that has a run directory here, so no show of this machine goes
+    on creating what the sweep deletes; returns the runs a live show holds."""
+    busy: dict[str, RunBusy] = {}
+    base = state_dir()
+    for run_id in sorted(run_ids):
+        try:
+            lock = RunLock(RunDir.existing(base, run_id), "sweep")
+        except RunBusy as exc:
+            busy[run_id] = exc
+        except (OSError, ValueError):  # no such run here (another machine's): nothing to hold
+            continue
+        else:
+            held.callback(lock.release)
+    return busy
+
+
+def without_runs(leftovers: list[CloudLeftovers], runs: set[str]) -> list[CloudLeftovers]:
+    return [
+        dataclasses.replace(left, found=tuple(f for f in left.found if f.run_id not in runs))
+        for left in leftovers
+    ]

@@ -131,11 +131,16 @@ async def _teardown(demo: DemoConfig, options: RoomOptions) -> int:
         room.subscribe(HeadlessPrinter(), replay=False)
         room.subscribe(collect, replay=False)
         await room.teardown()
-    print(f"\nteardown of run {options.run_id}:")
+    print_summary(str(options.run_id), finished)
+    return 1 if any(e.leftovers for e in finished) else 0
+
+
+def print_summary(run_id: str, finished: list[TeardownFinished]) -> None:
+    """Per cloud, what was removed by kind and what was left and why."""
+    print(f"\nteardown of run {run_id}:")
     idle = [e.cloud for e in finished if not e.removed and not e.leftovers]
     for event in finished:
         if event.cloud not in idle:
             print(f"  {teardown_summary(event)}")
     if idle:
         print(f"  nothing to remove on {', '.join(idle)}")
-    return 1 if any(e.leftovers for e in finished) else 0

@@ -6,8 +6,6 @@ folded state; it holds no check logic of its own. Any key closes it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -17,6 +15,7 @@ from textual.widgets import Static
 
 from engine.state import RoomState
 from engine.terminal_text import shown
+from tui.room_host import room_host
 
 REFRESH_S = 0.5
 
@@ -54,9 +53,7 @@ class CheckScreen(ModalScreen[None]):
             yield Static(check_text(self._state()), id="check-text")
 
     def _state(self) -> RoomState:
-        app: Any = self.app
-        state: RoomState = app.state
-        return state
+        return room_host(self.app).state
 
     def on_mount(self) -> None:
         self.set_interval(REFRESH_S, self._refresh)

@@ -19,7 +19,7 @@ def help_text() -> str:
             continue
         lines.append(f"[b $primary]{title}[/]")
         if group == "focus":
-            members = [a for a in members if not a.action.startswith("focus_cloud")]
+            members = [a for a in members if not a.name.startswith("focus_cloud")]
             lines.append(f"  {'1-9, 0':<12} focus cloud 1-9, 0 the tenth")
         for a in members:
             lines.append(f"  {a.key_display:<12} {a.help}")

@@ -17,6 +17,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from tui.actions import bindings
+from tui.room_host import room_host
 from tui.view import RoomView
 from tui.widgets.cloud_grid import CloudGrid
 from tui.widgets.cloud_table import CloudTable
@@ -107,14 +108,11 @@ class RoomScreen(Screen[None]):
             self.app.call_later(self._reshow)
 
     def _reshow(self) -> None:
-        view = getattr(self.app, "view", None)
-        if isinstance(view, RoomView):
-            self.show(view)
+        self.show(room_host(self.app).view)
 
     def on_key(self, event: events.Key) -> None:
         """An open prompt takes the next key, whatever it is (one key to answer)."""
-        answer = getattr(self.app, "answer_prompt", None)
-        if answer is not None and answer(event.key):
+        if room_host(self.app).answer_prompt(event.key):
             event.stop()
             event.prevent_default()
 

@@ -17,6 +17,7 @@ from textual.widgets import Input, Log
 
 from engine.terminal_text import shown
 from tui.inbox import LOG_KEEP, LogBook
+from tui.room_host import room_host
 from tui.view import RoomView
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.prompt_bar import PromptBar
@@ -59,8 +60,7 @@ class ZoomScreen(Screen[None]):
     def on_key(self, event: events.Key) -> None:
         if self.focused is not None and isinstance(self.focused, Input):
             return
-        answer = getattr(self.app, "answer_prompt", None)
-        if answer is not None and answer(event.key):
+        if room_host(self.app).answer_prompt(event.key):
             event.stop()
             event.prevent_default()
 
@@ -93,10 +93,8 @@ class ZoomScreen(Screen[None]):
         log_widget.border_title = Content(
             shown(f"{title}, lines matching {self._filter!r}" if self._filter else title)
         )
-        view = getattr(self.app, "view", None)
-        logs = getattr(self.app, "logs", None)
-        if isinstance(view, RoomView) and isinstance(logs, LogBook):
-            self.show(view, logs)
+        host = room_host(self.app)
+        self.show(host.view, host.logs)
 
     def show(self, view: RoomView, logs: LogBook) -> None:
         self.query_one(RoomHeader).show(view)

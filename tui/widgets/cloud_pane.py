@@ -24,11 +24,9 @@ from tui.look import (
     step_elapsed,
     step_look,
 )
-from tui.view import RoomView
+from tui.view import SLOW_EVERY, RoomView
 from tui.widgets.lines import Line, Part, RoomLines, fit
 
-SLOW_EVERY = 10
-"""Ticks between log repaints of one pane (the App ticks at 10 Hz)."""
 LOG_ROWS = 4
 """Log rows a pane shows at most: they change every second in a flood and are most of
 the bytes sent to the terminal (the zoom view has the full log)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from tui.actions import ACTIONS, action_name
+from tui.actions import ACTIONS
 from tui.view import RoomView
 from tui.widgets.lines import Line, Part, RoomLines
 
@@ -22,7 +22,7 @@ def hints(allowed: Allowed, extra: Iterable[tuple[str, str]] = ()) -> list[tuple
     """(key, description) for every footer action ``allowed`` does not rule out."""
     out = list(extra)
     for a in ACTIONS:
-        if a.footer and allowed(action_name(a.action)) is not False:
+        if a.footer and allowed(a.name) is not False:
             out.append((a.key_display, a.description))
     return out
 

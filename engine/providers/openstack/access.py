@@ -2,6 +2,12 @@
 
 Each step is idempotent: it finds what this run already made (by name or run mark)
 before making anything, and records what it makes in the ledger the moment its id exists.
+
+The group's CockroachDB rules for the other clouds follow the fleet: every cloud records
+its floating IPs in the run's one ledger as it allocates them, and every cloud reconciles
+its own group with the fleet's current set (``sync_rules``: after its own floating IPs,
+and from ``keep_rules`` for as long as the show runs), so clouds that allocate late still
+end up in every group, and a cloud torn down leaves the others' groups.
 """
 
 from __future__ import annotations
@@ -14,12 +20,23 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from openstack import exceptions as sdk
 
-from engine.errors import PermanentStepError
+from engine.errors import PermanentStepError, StepError
 from engine.events import Notice
 from engine.plan import StepContext
 from engine.providers.openstack import inventory, naming
 from engine.providers.openstack.connection import CloudSession
-from engine.providers.openstack.rules import demo_rules, open_to_world, rule_key
+from engine.providers.openstack.rules import (
+    SecurityGroupRule,
+    demo_rules,
+    peer_addresses,
+    rule_key,
+    world_warning,
+)
+
+SYNC_EVERY_S = 2.0
+"""Demo seconds between two looks at the fleet's floating IPs (the ledger: no API call)."""
+RECHECK_EVERY_S = 60.0
+"""Demo seconds between two reads of the group even when the fleet did not change."""
 
 
 def ensure_recorded(
@@ -38,22 +55,54 @@ def _names(items: Any) -> str:
     return shown or "none"
 
 
+def find(finder: Any, name_or_id: str) -> Any:
+    """A ``find_*`` proxy call, ``None`` when nothing matches.
+
+    openstacksdk deprecates ``ignore_missing=True`` on every ``find_*`` (its default turns
+    to False in 6.0, openstack/resource.py ``Resource.find``): ask for the exception and
+    catch it, as it recommends.
+    """
+    try:
+        return finder(name_or_id, ignore_missing=False)
+    except sdk.NotFoundException:
+        return None
+
+
+def find_image(conn: Any, name_or_id: str) -> Any:
+    """The image by name, else by id; ``None`` when neither.
+
+    Not ``find_image``: openstacksdk 4.x's ``Image.find`` (openstack/image/v2/image.py)
+    calls its parent with the deprecated ``ignore_missing=True`` whatever we pass, so it
+    warns on every call. Glance filters by name on the server; several matches are
+    ambiguous, as ``find_*`` would say.
+    """
+    named = list(conn.image.images(name=name_or_id))
+    if len(named) > 1:
+        raise sdk.DuplicateResource(f"more than one image is called {name_or_id!r}")
+    if named:
+        return named[0]
+    try:
+        return conn.image.get_image(name_or_id)
+    except (sdk.NotFoundException, sdk.BadRequestException):
+        return None
+
+
 def lookup(conn: Any, flavor: str, image: str, network: str, pool: str) -> dict[str, Any]:
     """Find all four by name or id; one error naming every missing one and what exists."""
     found: dict[str, Any] = {}
     missing: list[str] = []
     try:
-        found["flavor"] = conn.compute.find_flavor(flavor, ignore_missing=True)
+        found["flavor"] = find(conn.compute.find_flavor, flavor)
         if found["flavor"] is None:
             missing.append(f"flavor {flavor!r} (has: {_names(conn.compute.flavors())})")
-        found["image"] = conn.image.find_image(image, ignore_missing=True)
+        found["image"] = find_image(conn, image)
         if found["image"] is None:
             missing.append(f"image {image!r} (has: {_names(conn.image.images())})")
-        found["network"] = conn.network.find_network(network, ignore_missing=True)
+        found["network"] = find(conn.network.find_network, network)
         if found["network"] is None:
             nets = [n for n in conn.network.networks() if not n.is_router_external]
             missing.append(f"network {network!r} (has: {_names(nets)})")
-        found["pool"] = conn.network.find_network(pool, ignore_missing=True)
+        found["pool"] = find(conn.network.find_network, pool)
         if found["pool"] is None or not found["pool"].is_router_external:
             pools = conn.network.networks(is_router_external=True)
             missing.append(f"floating-IP pool {pool!r} (has: {_names(pools)})")
@@ -120,7 +169,7 @@ def _private_key(path: Path) -> str:
 
 
 def _ensure_keypair(conn: Any, name: str, public_key: str) -> str:
-    existing = conn.compute.find_keypair(name, ignore_missing=True)
+    existing = find(conn.compute.find_keypair, name)
     if existing is not None and (existing.public_key or "").split()[:2] == public_key.split()[:2]:
         return "found"
     if existing is not None:  # same name, other key (run dir lost): ours by name, replace
@@ -163,8 +212,87 @@ def _add_rule(conn: Any, attrs: dict[str, Any]) -> None:
             raise  # a 409 that is not a duplicate (e.g. over quota) is a real failure
 
 
+def _ingress_rules(conn: Any, group_id: str) -> list[dict[str, Any]]:
+    group = conn.network.get_security_group(group_id)
+    return [dict(r) for r in group.security_group_rules or [] if r.get("direction") == "ingress"]
+
+
+def fleet_addresses(ctx: StepContext) -> dict[str, list[str]]:
+    """Each OpenStack cloud's floating IPs as the run's ledger has them right now."""
+    ours = {c.name for c in ctx.demo.clouds if c.provider == "openstack"}
+    fleet: dict[str, list[str]] = {}
+    for rec in ctx.ledger.live():
+        if rec.resource_type == "floating_ip" and rec.cloud in ours and rec.get("address"):
+            fleet.setdefault(rec.cloud, []).append(rec.get("address"))
+    return fleet
+
+
+def _group_live(ctx: StepContext, group_id: str) -> bool:
+    return any(
+        r.resource_type == "security_group" and r.resource_id == group_id
+        for r in ctx.ledger.live(ctx.cloud.name)
+    )
+
+
+async def sync_rules(s: CloudSession, ctx: StepContext, group_id: str) -> tuple[int, int]:
+    """Make the group hold exactly the rules the fleet needs now; return (added, removed).
+
+    Idempotent and serialised per cloud: a rule that exists is kept, a missing one added,
+    any other ingress rule (a peer that left, a port we no longer need) deleted.
+    """
+    async with s.rules_lock:
+        peers = peer_addresses(fleet_addresses(ctx), ctx.cloud.name)
+        wanted: dict[Any, SecurityGroupRule] = {r.key(): r for r in demo_rules(ctx.cloud, peers)}
+        have = await s.call(
+            _ingress_rules, s.connection, group_id, what="read group rules", quiet=True
+        )
+        have_keys = {rule_key(r, group_id): r for r in have}
+        todo = [r for k, r in wanted.items() if k not in have_keys]
+        stale = [r for k, r in have_keys.items() if k not in wanted]
+        for i, rule in enumerate(todo, 1):
+            src = "own group" if rule.remote_cidr is None else rule.remote_cidr
+            await s.call(
+                _add_rule,
+                s.connection,
+                rule.neutron_attrs(group_id),
+                what=f"add rule {rule.protocol}/{rule.port} from {src} ({rule.why})",
+            )
+            ctx.progress(f"rule {len(wanted) - len(todo) + i}/{len(wanted)}", i, len(todo))
+        for old in stale:
+            await s.call(
+                s.connection.network.delete_security_group_rule,
+                old["id"],
+                ignore_missing=True,
+                what=f"remove rule {old.get('protocol')}/{old.get('port_range_min')} "
+                f"from {old.get('remote_ip_prefix') or 'a group'}",
+            )
+        if todo or stale:
+            ctx.log(
+                f"security group: {len(wanted)} rules ({len(peers)} other clouds' floating "
+                f"IPs); added {len(todo)}, removed {len(stale)}"
+            )
+        return len(todo), len(stale)
+
+
+async def keep_rules(s: CloudSession, ctx: StepContext) -> None:
+    """Follow the fleet's floating IPs into this cloud's group until cancelled."""
+    applied: frozenset[str] | None = None
+    checked = 0.0
+    while True:
+        group_id = ctx.facts.get("security_group_id")
+        if group_id and _group_live(ctx, str(group_id)):
+            peers = frozenset(peer_addresses(fleet_addresses(ctx), ctx.cloud.name))
+            if peers != applied or ctx.clock.now() - checked >= RECHECK_EVERY_S:
+                try:
+                    await sync_rules(s, ctx, str(group_id))
+                    applied, checked = peers, ctx.clock.now()
+                except StepError as err:
+                    ctx.log(f"security group rules: {err.message}", level="warning")
+        await ctx.clock.sleep(SYNC_EVERY_S)
+
+
 async def security_group(s: CloudSession, ctx: StepContext) -> None:
-    """The run's group and its rules (public CIDRs for public ports, group-only for nodes)."""
+    """The run's group with the rules the show's flows need (see ``rules``)."""
     run, cloud = ctx.run_id, ctx.cloud.name
     sg, created = await s.call(
         _ensure_group, s.connection, run, cloud, what="security group", idempotent=False
@@ -176,21 +304,8 @@ async def security_group(s: CloudSession, ctx: StepContext) -> None:
         )
     ctx.facts["security_group_id"] = sg.id
     ctx.facts["security_group_name"] = sg.name
-    have = {rule_key(r, sg.id) for r in sg.security_group_rules or []}
-    wanted = demo_rules(ctx.cloud)
-    todo = [r for r in wanted if r.key() not in have]
-    for i, rule in enumerate(todo, 1):
-        await s.call(
-            _add_rule,
-            s.connection,
-            rule.neutron_attrs(sg.id),
-            what=f"rule {rule.protocol} {rule.port or ''} ({rule.why})",
-        )
-        ctx.progress(f"rule {len(wanted) - len(todo) + i}/{len(wanted)}", i, len(todo))
-    ctx.progress(f"group {sg.name}: {len(wanted)} rules")
-    if open_to_world(ctx.cloud) and not ctx.demo.cluster.secure:
-        message = (
-            f"{cloud}: ssh, Kubernetes API and an insecure CockroachDB are open to "
-            "0.0.0.0/0; set public_cidrs to your venue's address range"
-        )
-        ctx.emit(Notice(level="warning", message=message, cloud=cloud))
+    await sync_rules(s, ctx, sg.id)
+    ctx.progress(f"group {sg.name} ready")
+    warning = world_warning(ctx.cloud, ctx.demo.cluster.secure)
+    if warning:
+        ctx.emit(Notice(level="warning", message=warning, cloud=cloud))

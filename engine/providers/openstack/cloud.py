@@ -50,9 +50,16 @@ class OpenStackCloud:
                 self._session = session
         return self._session
 
+    async def _session_for(self, ctx: StepContext) -> CloudSession:
+        """The session, telling its calls to this cloud's pane (one context per cloud)."""
+        session = await self.session()
+        if session.log is None:
+            session.log = ctx.log
+        return session
+
     def _bind(self, fn: Any, *extra: Any) -> StepFn:
         async def run(ctx: StepContext) -> None:
-            await fn(await self.session(), ctx, *extra)
+            await fn(await self._session_for(ctx), ctx, *extra)
 
         run.__name__ = getattr(fn, "__name__", "step")
         return run
@@ -75,10 +82,20 @@ class OpenStackCloud:
         inner = step.run
 
         async def run(ctx: StepContext) -> None:
-            await compute.restore_facts(await self.session(), ctx)
+            await compute.restore_facts(await self._session_for(ctx), ctx)
             await inner(ctx)
 
         return replace(step, run=run)
+
+    async def watch(self, ctx: StepContext) -> None:
+        """For as long as the show runs: keep this cloud's group open to the fleet's
+        floating IPs as the other clouds allocate them (and closed to clouds torn down)."""
+        try:
+            session = await self._session_for(ctx)
+        except StepError as err:  # the plan's first step reports a broken entry by name
+            ctx.log(f"security group rules not followed: {err.message}", level="warning")
+            return
+        await access.keep_rules(session, ctx)
 
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
         """Delete one ledger resource and wait until it is gone (the caller forgets it)."""
@@ -86,7 +103,7 @@ class OpenStackCloud:
             return
         label = f"{record.resource_type.replace('_', ' ')} {record.name or record.resource_id}"
         await delete_resource(
-            await self.session(), ctx.clock, record.resource_type, record.resource_id, label
+            await self._session_for(ctx), ctx.clock, record.resource_type, record.resource_id, label
         )
 
     async def _server_ids(self, target: Target, ctx: StepContext) -> list[tuple[int, str]]:

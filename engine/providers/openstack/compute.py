@@ -1,8 +1,11 @@
 """Floating IPs, servers, volumes and the wait for boot: the steps that make machines.
 
 Floating IPs come first (the k3s certificate must name them) and are associated once
-their server is ACTIVE. Waits are polling loops on the demo clock, never ``wait=True``,
-so every poll reports progress ("server 2/3 ACTIVE") and a cancel lands between polls.
+their server is ACTIVE. Each server's Neutron port is made before the servers, so its
+fixed IP is known when the user data is rendered: k3s runs on fixed IPs inside a cloud
+and never depends on the cloud hairpinning traffic to its own floating IPs. Waits are
+polling loops on the demo clock, never ``wait=True``, so every poll reports progress
+("server 2/3 ACTIVE") and a cancel lands between polls.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from engine.errors import PermanentStepError
 from engine.plan import StepContext
 from engine.providers.openstack import inventory, naming
-from engine.providers.openstack.access import ensure_recorded, ensure_resolved
+from engine.providers.openstack.access import ensure_recorded, ensure_resolved, sync_rules
 from engine.providers.openstack.connection import CloudSession
 from engine.providers.openstack.errors import one_line, quota_message
 
@@ -78,6 +81,9 @@ async def floating_ips(s: CloudSession, ctx: StepContext) -> None:
         ctx.progress(f"floating IP {i}/{n}: {have[i].address}", i, n)
     ctx.facts["floating_ips"] = [have[i].address for i in range(1, n + 1)]
     ctx.facts["floating_ip_ids"] = [have[i].resource_id for i in range(1, n + 1)]
+    # publish: the ledger now holds this cloud's addresses; open our group to the fleet's
+    group_id = await _ensure_group_id(s, ctx)
+    await sync_rules(s, ctx, group_id)
 
 
 async def ensure_floating_ips(s: CloudSession, ctx: StepContext) -> None:
@@ -103,11 +109,64 @@ async def _ensure_group_id(s: CloudSession, ctx: StepContext) -> str:
     return str(ctx.facts["security_group_id"])
 
 
+def _create_port(
+    conn: Any, network_id: str, group_id: str, run_id: str, cloud: str, index: int
+) -> Any:
+    return conn.network.create_port(
+        network_id=network_id,
+        name=naming.port_name(run_id, cloud, index),
+        description=naming.description(run_id, cloud, index),
+        security_group_ids=[group_id],
+    )
+
+
+async def ports(s: CloudSession, ctx: StepContext, group_id: str) -> None:
+    """One port per server, in the run's group, made (and recorded) before any server."""
+    n, run, cloud = ctx.cloud.servers, ctx.run_id, ctx.cloud.name
+    have = await _ours(s, ctx, "ports")
+    for i in range(1, n + 1):
+        if i not in have:
+            port = await s.call(
+                _create_port,
+                s.connection,
+                ctx.facts["network_id"],
+                group_id,
+                run,
+                cloud,
+                i,
+                what=f"create port {i}/{n}",
+                idempotent=False,
+            )
+            fixed = inventory.fixed_ip(port)
+            ctx.record("port", port.id, str(port.name), index=str(i), address=fixed)
+            await s.call(
+                s.connection.network.set_tags, port, naming.tags(run, cloud, i), what="tag port"
+            )
+            have[i] = inventory.Found(cloud, "port", port.id, str(port.name), run, i, "", fixed)
+        else:
+            f = have[i]
+            ensure_recorded(ctx, "port", f.resource_id, f.name, index=str(i), address=f.address)
+        if not have[i].address:
+            raise PermanentStepError(f"port {i}/{n} got no fixed IP on network {ctx.cloud.network}")
+        ctx.progress(f"port {i}/{n}: fixed IP {have[i].address}", i, n)
+    ctx.facts["port_ids"] = [have[i].resource_id for i in range(1, n + 1)]
+    ctx.facts["fixed_ips"] = [have[i].address for i in range(1, n + 1)]
+
+
+async def ensure_ports(s: CloudSession, ctx: StepContext) -> None:
+    if "fixed_ips" not in ctx.facts:
+        have = await _ours(s, ctx, "ports")
+        n = ctx.cloud.servers
+        ctx.facts["port_ids"] = [have[i].resource_id for i in range(1, n + 1) if i in have]
+        ctx.facts["fixed_ips"] = [have[i].address for i in range(1, n + 1) if i in have]
+
+
 async def servers(s: CloudSession, ctx: StepContext, user_data: UserData) -> None:
-    """Create the servers (without waiting for ACTIVE: the boot step polls)."""
+    """Create the ports, then the servers on them (without waiting for ACTIVE)."""
     await ensure_resolved(s, ctx)
     await ensure_floating_ips(s, ctx)
     group_id = await _ensure_group_id(s, ctx)
+    await ports(s, ctx, group_id)
     n, run, cloud = ctx.cloud.servers, ctx.run_id, ctx.cloud.name
     have = await _ours(s, ctx, "servers")
     for i in range(1, n + 1):
@@ -119,9 +178,9 @@ async def servers(s: CloudSession, ctx: StepContext, user_data: UserData) -> Non
                 name=name,
                 flavor_id=ctx.facts["flavor_id"],
                 image_id=ctx.facts["image_id"],
-                networks=[{"uuid": ctx.facts["network_id"]}],
+                # the port carries the security group; Nova leaves a given port's alone
+                networks=[{"port": ctx.facts["port_ids"][i - 1]}],
                 key_name=naming.keypair_name(run, cloud),
-                security_groups=[{"name": group_id}],
                 user_data=base64.b64encode(text.encode()).decode(),
                 metadata=naming.marks(run, cloud, i),
                 what=f"create server {i}/{n}",
@@ -153,16 +212,34 @@ async def restore_facts(s: CloudSession, ctx: StepContext) -> None:
     """After a restart (facts empty), rebuild what later steps read, from the cloud's marks.
 
     Runs before every extra step (Kubernetes, CockroachDB) so they can rely on
-    ``floating_ips``, ``servers``, ``server_names``, ``keypair_path`` and
+    ``floating_ips``, ``fixed_ips``, ``servers``, ``server_names``, ``keypair_path`` and
     ``security_group_id`` whichever step the cloud resumes from.
     """
-    if "servers" in ctx.facts and "floating_ips" in ctx.facts:
+    if all(k in ctx.facts for k in ("servers", "floating_ips", "fixed_ips")):
         return
     await ensure_floating_ips(s, ctx)
+    await ensure_ports(s, ctx)
     await ensure_servers(s, ctx)
     await _ensure_group_id(s, ctx)
     ctx.facts.setdefault("keypair_path", str(ctx.cloud_dir / "id_ed25519"))
     ctx.facts.setdefault("keypair_name", naming.keypair_name(ctx.run_id, ctx.cloud.name))
+
+
+class _WaitLog:
+    """Tells a wait's progress to the pane when it changes, with the time waited so far."""
+
+    def __init__(self, ctx: StepContext, what: str) -> None:
+        self.ctx = ctx
+        self.what = what
+        self.began = ctx.clock.now()
+        self.last = ""
+
+    def __call__(self, progress: str, done: bool) -> None:
+        if progress != self.last or done:
+            waited = self.ctx.clock.now() - self.began
+            verb = "done" if done else "waiting"
+            self.ctx.log(f"{verb}: {self.what} {progress} after {waited:.0f}s")
+            self.last = progress
 
 
 def _fault(server: Any) -> str:
@@ -176,15 +253,19 @@ async def wait_active(s: CloudSession, ctx: StepContext) -> None:
     """Poll until every server is ACTIVE; a server in ERROR stops the cloud with its fault."""
     ids = await ensure_servers(s, ctx)
     n = len(ids)
+    tell = _WaitLog(ctx, "servers ACTIVE")
     while True:
         states = []
         for sid in ids:
-            server = await s.call(s.connection.compute.get_server, sid, what="poll server")
+            server = await s.call(
+                s.connection.compute.get_server, sid, what="poll server", quiet=True
+            )
             if server.status == "ERROR":
                 raise PermanentStepError(f"server {server.name} went to ERROR: {_fault(server)}")
             states.append(server.status)
         active = states.count("ACTIVE")
         ctx.progress(f"server {active}/{n} ACTIVE", active, n)
+        tell(f"{active}/{n} ({', '.join(states)})", active == n)
         if active == n:
             return
         await ctx.clock.sleep(POLL_S)
@@ -194,14 +275,18 @@ async def _poll_volumes(
     s: CloudSession, ctx: StepContext, ids: list[str], ok: set[str], label: str
 ) -> None:
     n = len(ids)
+    tell = _WaitLog(ctx, f"volumes {label}")
     while True:
         done = 0
         for vid in ids:
-            vol = await s.call(s.connection.block_storage.get_volume, vid, what="poll volume")
+            vol = await s.call(
+                s.connection.block_storage.get_volume, vid, what="poll volume", quiet=True
+            )
             if str(vol.status).startswith("error"):
                 raise PermanentStepError(f"volume {vol.name} went to {vol.status}")
             done += vol.status in ok
         ctx.progress(f"volume {done}/{n} {label}", done, n)
+        tell(f"{done}/{n}", done == n)
         if done == n:
             return
         await ctx.clock.sleep(POLL_S)
@@ -239,7 +324,7 @@ async def volumes(s: CloudSession, ctx: StepContext) -> None:
             await s.call(
                 s.connection.compute.create_volume_attachment,
                 sid,
-                volume_id=vid,
+                vid,
                 what=f"attach volume {i}/{n}",
                 idempotent=False,
             )

@@ -6,11 +6,16 @@ pool), ``abandon_on_cancel=True`` so a cancel returns at once even when the call
 a deadline around the whole call, and ``api_timeout`` on every HTTP request underneath so
 an abandoned thread ends by itself. Reads may be retried here with backoff; creates are
 not (a create that timed out may have happened: the step finds it by run tag instead).
+
+Every call is told to the cloud's pane as the rehearsal tells its simulated calls: what
+was called (the SDK method and our words for the resource), the outcome, how long it
+took, and each retry. Polls of a wait pass ``quiet=True``: the wait logs its progress.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -49,7 +54,9 @@ def load_region(cloud: CloudConfig, api_timeout: float = API_TIMEOUT_S) -> Any:
             raise PermanentStepError(
                 f"cloud {cloud.name!r} is not in clouds.yaml (known: {known or 'none'})"
             )
-        region = config.get_one(cloud.name, region_name=cloud.region or None)
+        # The OpenStack region is ``region_name`` (empty: the clouds.yaml entry's own);
+        # ``region`` is only the words on stage.
+        region = config.get_one(cloud.name, region_name=cloud.region_name or None)
     except StepError:
         raise
     except Exception as exc:
@@ -59,6 +66,16 @@ def load_region(cloud: CloudConfig, api_timeout: float = API_TIMEOUT_S) -> Any:
     if not region.config.get("api_timeout"):
         region.config["api_timeout"] = api_timeout
     return region
+
+
+def sdk_method(fn: Callable[..., Any]) -> str:
+    """``compute.create_server`` for an SDK proxy method, our helper's name otherwise."""
+    owner = getattr(fn, "__self__", None)
+    service = getattr(owner, "service_type", None)
+    name = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", "call")
+    if service:
+        return f"{str(service).replace('-', '_')}.{name}"
+    return str(name).lstrip("_")
 
 
 @dataclass
@@ -71,6 +88,10 @@ class CloudSession:
     call_timeout_s: float = CALL_TIMEOUT_S
     retries: int = READ_RETRIES
     backoff_s: float = 0.5
+    log: Callable[..., None] | None = field(default=None, repr=False)
+    """Where each call is told (``StepContext.log`` of this cloud); ``None``: silent."""
+    rules_lock: anyio.Lock = field(default_factory=anyio.Lock, repr=False)
+    """Serialises changes to this cloud's security group rules (step and fleet follower)."""
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -110,6 +131,7 @@ class CloudSession:
         what: str,
         idempotent: bool = True,
         timeout_s: float | None = None,
+        quiet: bool = False,
         **kwargs: Any,
     ) -> T:
         """Run ``fn(*args, **kwargs)`` in this cloud's threads; raise a one-line StepError.
@@ -118,24 +140,37 @@ class CloudSession:
         the rest are classified and raised for the runner to retry or stop the cloud.
         """
         attempt = 0
+        name = sdk_method(fn)
         while True:
+            began = time.monotonic()
             try:
                 with anyio.fail_after(timeout_s or self.call_timeout_s):
-                    return await anyio.to_thread.run_sync(
+                    result = await anyio.to_thread.run_sync(
                         partial(fn, *args, **kwargs),
                         limiter=self.limiter,
                         abandon_on_cancel=True,
                     )
+                if not quiet:
+                    self.tell(f"{name} {what} -> ok ({time.monotonic() - began:.2f}s)")
+                return result
             except TimeoutError:
                 err: StepError = TransientStepError(
                     f"{what}: no answer within {timeout_s or self.call_timeout_s:g}s"
                 )
             except Exception as exc:
                 err = step_error(exc, what)
-            if not (idempotent and err.transient and attempt < self.retries):
+            took = time.monotonic() - began
+            retry = idempotent and err.transient and attempt < self.retries
+            then = f"; retry {attempt + 1}/{self.retries}" if retry else ""
+            self.tell(f"{name} {what} -> error after {took:.2f}s: {err.message}{then}", "warning")
+            if not retry:
                 raise err from None
             await anyio.sleep(self.backoff_s * 2**attempt)
             attempt += 1
+
+    def tell(self, line: str, level: str = "info") -> None:
+        if self.log is not None:
+            self.log(line, level=level)
 
     async def authenticate(self) -> str:
         """Fetch a token now (bad credentials show up first, by name); return the project id.

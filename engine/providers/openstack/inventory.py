@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.providers.openstack import naming
 
-KINDS: tuple[str, ...] = ("volume", "server", "floating_ip", "security_group", "keypair")
+KINDS: tuple[str, ...] = ("volume", "server", "port", "floating_ip", "security_group", "keypair")
 """Resource kinds, in the order they can be deleted (dependents first)."""
 
 
@@ -103,6 +103,34 @@ def floating_ips(conn: Any, cloud: str, run_id: str | None) -> list[Found]:
     return sorted(out, key=lambda f: (f.run_id, f.index or 0))
 
 
+def fixed_ip(port: Any) -> str:
+    """The port's IPv4 fixed address (k3s runs on it), else its first one."""
+    addresses = [str(f.get("ip_address", "")) for f in port.fixed_ips or []]
+    v4 = [a for a in addresses if a and ":" not in a]
+    return (v4 or addresses or [""])[0]
+
+
+def ports(conn: Any, cloud: str, run_id: str | None) -> list[Found]:
+    """Ports made before their servers (so their fixed IPs are known); status = device."""
+    out = []
+    for port in conn.network.ports():
+        found = _neutron_marks(port)
+        if _ours(found, cloud, run_id):
+            out.append(
+                Found(
+                    cloud,
+                    "port",
+                    port.id,
+                    str(port.name or ""),
+                    found[naming.RUN_KEY],
+                    naming.index_of(found),
+                    str(port.device_id or ""),
+                    fixed_ip(port),
+                )
+            )
+    return sorted(out, key=lambda f: (f.run_id, f.index or 0))
+
+
 def security_groups(conn: Any, cloud: str, run_id: str | None) -> list[Found]:
     out = []
     for sg in conn.network.security_groups():
@@ -126,6 +154,7 @@ def everything(conn: Any, cloud: str, run_id: str | None) -> list[Found]:
     return [
         *volumes(conn, cloud, run_id),
         *servers(conn, cloud, run_id),
+        *ports(conn, cloud, run_id),
         *floating_ips(conn, cloud, run_id),
         *security_groups(conn, cloud, run_id),
         *keypairs(conn, cloud, run_id),

@@ -1,7 +1,7 @@
 """How crossroom marks what it makes, so a run's resources can be found without a ledger.
 
 Every name starts with the run id (``StepContext.resource_name``). Servers and volumes
-also carry metadata ``crossroom_run=<run id>``; security groups and floating IPs carry
+also carry metadata ``crossroom_run=<run id>``; security groups, ports and floating IPs carry
 Neutron tags and a description with the same words. Key pairs cannot be tagged: their
 name is the mark. A sweep touches only what carries one of these marks.
 """
@@ -33,6 +33,10 @@ def group_name(run_id: str, cloud: str) -> str:
 
 def server_name(run_id: str, cloud: str, index: int) -> str:
     return f"{base_name(run_id, cloud)}-server-{index}"
+
+
+def port_name(run_id: str, cloud: str, index: int) -> str:
+    return f"{base_name(run_id, cloud)}-port-{index}"
 
 
 def volume_name(run_id: str, cloud: str, index: int) -> str:

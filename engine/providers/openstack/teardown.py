@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from openstack import exceptions as sdk
+from openstack.compute.v2.server import Server
 
 from engine.clock import Clock
 from engine.errors import PermanentStepError, StepError, TransientStepError
@@ -40,6 +41,7 @@ def _gone(conn: Any, kind: str, rid: str) -> bool:
     getters = {
         "server": conn.compute.get_server,
         "volume": conn.block_storage.get_volume,
+        "port": conn.network.get_port,
         "floating_ip": conn.network.get_ip,
         "security_group": conn.network.get_security_group,
         "keypair": conn.compute.get_keypair,
@@ -54,6 +56,8 @@ def _delete(conn: Any, kind: str, rid: str) -> None:
         conn.compute.delete_server(rid, ignore_missing=True)
     elif kind == "volume":
         conn.block_storage.delete_volume(rid, ignore_missing=True)
+    elif kind == "port":
+        conn.network.delete_port(rid, ignore_missing=True)
     elif kind == "floating_ip":
         conn.network.delete_ip(rid, ignore_missing=True)
     elif kind == "security_group":
@@ -66,7 +70,11 @@ async def _wait(
     s: CloudSession, clock: Clock, what: str, check: Any, *args: Any, timeout_s: float
 ) -> None:
     start = clock.now()
-    while not await s.call(check, *args, what=what):
+    polls = 0
+    while not await s.call(check, *args, what=what, quiet=True):
+        polls += 1
+        if polls == 1 or polls % 10 == 0:
+            s.tell(f"waiting: {what}: still there after {clock.now() - start:.0f}s")
         if clock.now() - start > timeout_s:
             raise TransientStepError(f"{what}: still there after {timeout_s:.0f}s")
         await clock.sleep(POLL_S)
@@ -78,9 +86,11 @@ async def _detach(s: CloudSession, clock: Clock, volume_id: str, label: str) -> 
     if state is None:
         return False
     for server_id in state[1]:
+        # a typed Server: with two bare ids openstacksdk 4.x guesses their order with its
+        # own deprecated find_server(ignore_missing=True) (``_verify_server_volume_args``)
         await s.call(
             s.connection.compute.delete_volume_attachment,
-            server_id,
+            Server.existing(id=server_id),
             volume_id,
             what=f"detach {label}",
         )

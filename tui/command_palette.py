@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.actions import ACTIONS, action_name
+from tui.actions import ACTIONS
 
 
 class RoomActionsProvider(Provider):
@@ -18,7 +18,7 @@ class RoomActionsProvider(Provider):
         for a in ACTIONS:
             if not a.palette:
                 continue
-            if app.check_action(action_name(a.action), ()) is False:
+            if app.check_action(a.name, ()) is False:
                 continue
             out.append((f"{a.help} ({a.key_display})", a.action, a.help))
         return out
