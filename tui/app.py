@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import anyio
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
+from textual.widgets import Input
 
 from engine import events as ev
 from engine.commands import RoomCommands
@@ -168,8 +170,23 @@ class RoomApp(RoomActionHandlers, App[int]):
         self._now = max(self._now if self._now <= t + 3600 else t, t + (self._mono() - at) * rate)
         return self._now
 
+    def _on_key(self, event: events.Key) -> None:  # type: ignore[override]
+        """An open prompt takes the next key, whatever it is (one key to answer).
+
+        Answered here, where the App meets every key in the order it was typed, right
+        before the bindings: a key that opens a question and the key that answers it may
+        arrive in one read ("k2y" pasted), and the answer must see the question.
+        """
+        typing = isinstance(self.focused, Input)
+        if self.prompt is not None and not typing and self.answer_prompt(event.key):
+            event.stop()
+            event.prevent_default()  # Textual then skips ``App._on_key`` (the bindings)
+
     def _tick(self) -> None:
-        if self._exit or not self.screen.is_attached:
+        """Fold and show, also while a palette, help or check screen is on top: the room
+        behind a modal keeps moving (its clock, timers and nodes)."""
+        base = self.base_screen()
+        if self._exit or base is None or not base.is_attached:
             return
         self.fold_inbox()
         self._ticks += 1
@@ -178,7 +195,7 @@ class RoomApp(RoomActionHandlers, App[int]):
     def refresh_view(self, *, slow: bool = False, timers: bool = False) -> None:
         """Show the current state; ``timers`` moves running timers, ``slow`` lets pane logs
         and the sparkline repaint. A key press shows its effect with neither."""
-        screen = self.screen
+        screen = self.base_screen()
         narrow = screen.narrow if isinstance(screen, RoomScreen) else False
         now = self.demo_now() if timers or not self.view.now else self.view.now
         self.view = RoomView(

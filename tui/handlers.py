@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.targets import server_name
 from themes.palette import next_theme
+from tui.look import counted
 from tui.screens.check import CheckScreen
 from tui.screens.help import HelpScreen
 from tui.screens.room import RoomScreen
@@ -84,13 +85,15 @@ class RoomActionHandlers:
         self._close_prompt()
         do = prompt.answers.get(key)
         if do is not None:
-            self.call_later(self._run_answer, do)
+            # At once, not later: a follow-up question (which node? -> kill it?) must be
+            # open before the next key of the same burst arrives ("k2y" typed at once).
+            result = do()
+            if inspect.isawaitable(result):
+                self.call_later(self._await_answer, result)
         return True
 
-    async def _run_answer(self: Any, do: Callable[[], Any]) -> None:
-        result = do()
-        if inspect.isawaitable(result):
-            await result
+    async def _await_answer(self: Any, result: Awaitable[None]) -> None:
+        await result
 
     async def _command(self: Any, call: Callable[[], Awaitable[None]]) -> None:
         """Run one room command; a refusal or failure reads as a line, never a crash."""
@@ -126,8 +129,8 @@ class RoomActionHandlers:
     def action_teardown(self: Any) -> None:
         count = sum(c.resources for c in self.state.cloud_list())
         self.confirm(
-            f"TEAR DOWN run {self.state.run_id}: cancel every cloud and delete all "
-            f"{count} resources?",
+            f"TEAR DOWN run {self.state.run_id}: cancel every cloud and delete "
+            f"{counted(count, 'resource', every=True)}?",
             lambda: self._command(lambda: self.room.teardown()),
         )
 
@@ -184,7 +187,7 @@ class RoomActionHandlers:
         c = self.focused_state()
         if c is not None:
             count = len(self.state.nodes_of(c.name))
-            self._kill(c.name, f"all {count} nodes at once")
+            self._kill(c.name, f"{counted(count, 'node', every=True)} at once")
 
     def action_revive(self: Any) -> None:
         c = self.focused_state()
@@ -279,14 +282,20 @@ class RoomActionHandlers:
     # --- quitting -------------------------------------------------------------------------------
 
     async def action_quit(self: Any) -> None:
-        running = [c for c in self.state.cloud_list() if c.status in ("running", "tearing_down")]
-        if not running or self.replay_room is not None:
+        clouds = self.state.cloud_list()
+        running = [c for c in clouds if c.status == "running"]
+        tearing = [c for c in clouds if c.status == "tearing_down"]
+        if not (running or tearing) or self.replay_room is not None:
             await self.leave(0)
             return
-        names = ", ".join(c.label for c in running[:3]) + (" …" if len(running) > 3 else "")
-        some = f"{len(running)} cloud{'s' if len(running) > 1 else ''}"
+        busy: list[str] = []
+        for group, doing in ((running, "still running"), (tearing, "still tearing down")):
+            if group:
+                names = ", ".join(c.label for c in group[:3]) + (" …" if len(group) > 3 else "")
+                busy.append(f"{counted(len(group), 'cloud')} {doing} ({names})")
+        stop = "stop where they are and keep their resources" if running else "stop deleting"
         self.confirm(
-            f"QUIT? {some} still running ({names}) stop where they are and keep their "
-            f"resources; clean up later: crossroom teardown --run {self.state.run_id}",
+            f"QUIT? {'; '.join(busy)} {stop}; what is left is in the ledger: "
+            f"crossroom teardown --run {self.state.run_id}",
             lambda: self.leave(0),
         )

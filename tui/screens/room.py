@@ -111,13 +111,6 @@ class RoomScreen(Screen[None]):
         if isinstance(view, RoomView):
             self.show(view)
 
-    def on_key(self, event: events.Key) -> None:
-        """An open prompt takes the next key, whatever it is (one key to answer)."""
-        answer = getattr(self.app, "answer_prompt", None)
-        if answer is not None and answer(event.key):
-            event.stop()
-            event.prevent_default()
-
     def grid_columns(self) -> int:
         return self.query_one(CloudGrid).columns
 
