@@ -9,14 +9,14 @@ log flood costs one fold batch and one repaint per tick, however fast it arrives
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import anyio
 from textual import events
 from textual.app import App
 from textual.binding import BindingType
@@ -25,7 +25,6 @@ from textual.widgets import Input
 
 from engine import events as ev
 from engine.commands import RoomCommands
-from engine.replay import ReplayRoom
 from engine.state import CloudState, RoomState, apply
 from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES
 from tui.actions import bindings
@@ -35,6 +34,9 @@ from tui.palette import RoomActionsProvider
 from tui.screens.room import RoomScreen
 from tui.screens.zoom import ZoomScreen
 from tui.view import RoomView
+
+if TYPE_CHECKING:
+    from engine.replay import ReplayRoom
 
 RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
@@ -94,8 +96,10 @@ class RoomApp(RoomActionHandlers, App[int]):
         self.armed = False
         self.prompt: Prompt | None = None
         self.view = RoomView(state=self.state, now=0.0, wall=wall())
-        self._leave = anyio.Event()
-        self._room_closed = anyio.Event()
+        self._leave = asyncio.Event()
+        self._room_closed = asyncio.Event()
+        self._room_opening = False
+        self._replay: ReplayRoom | None = None
         self._anchor = (0.0, monotonic())
         self._now = 0.0
         self._ticks = 0
@@ -112,14 +116,24 @@ class RoomApp(RoomActionHandlers, App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(RoomScreen())
-        self.run_worker(self._hold_room(), name="room", exit_on_error=False)
         self.set_interval(1.0 / self._tick_hz, self._tick, name="fold")
+        self.call_after_refresh(self._open_after_first_frame)
+
+    def _open_after_first_frame(self) -> None:
+        """Paint first, then open the engine: entering the room imports and starts the
+        engine (its modules, anyio's backend, the run directory, the fleet), which would
+        otherwise all come before the presenter sees anything."""
+        self._room_opening = True
+        self.run_worker(self._hold_room(), name="room", exit_on_error=False)
         self.call_after_refresh(quiet_collector)
 
     async def _hold_room(self) -> None:
         """Enter the room on this loop, stay subscribed until asked to leave."""
         try:
             async with self._open_room() as room:
+                from engine.replay import ReplayRoom
+
+                self._replay = room if isinstance(room, ReplayRoom) else None
                 self.room = room
                 unsubscribe = room.subscribe(self.inbox.put, replay=True)
                 try:
@@ -127,6 +141,7 @@ class RoomApp(RoomActionHandlers, App[int]):
                 finally:
                     unsubscribe()
                     self.room = None
+                    self._replay = None
         except Exception as exc:  # shown, not raised: the terminal must be restored
             self.exit(1, message=f"crossroom: the engine stopped: {type(exc).__name__}: {exc}")
         finally:
@@ -135,8 +150,12 @@ class RoomApp(RoomActionHandlers, App[int]):
     async def leave(self, code: int = 0) -> None:
         """Close the room (its workers stop; resources stay in the ledger), then exit."""
         self._leave.set()
-        with anyio.move_on_after(LEAVE_TIMEOUT_S):
-            await self._room_closed.wait()
+        if self._room_opening:
+            try:
+                async with asyncio.timeout(LEAVE_TIMEOUT_S):
+                    await self._room_closed.wait()
+            except TimeoutError:
+                pass
         self.exit(code)
 
     # --- the tick ------------------------------------------------------------------------------
@@ -164,7 +183,7 @@ class RoomApp(RoomActionHandlers, App[int]):
         """Demo time for running timers: the last event's time, carried on at the show's
         pace (the replay's while replaying) so timers move between events."""
         t, at = self._anchor
-        rate = self.room.demo_rate if isinstance(self.room, ReplayRoom) else self.state.speed
+        rate = self._replay.demo_rate if self._replay is not None else self.state.speed
         if self.room is None:
             rate = 0.0
         self._now = max(self._now if self._now <= t + 3600 else t, t + (self._mono() - at) * rate)
@@ -219,8 +238,8 @@ class RoomApp(RoomActionHandlers, App[int]):
             return
 
     def _replay_status(self) -> str:
-        room = self.room
-        if not isinstance(room, ReplayRoom):
+        room = self._replay
+        if room is None:
             return ""
         if room.finished:
             return f"■ ended x{room.speed:g}"
@@ -237,7 +256,7 @@ class RoomApp(RoomActionHandlers, App[int]):
 
     @property
     def replay_room(self) -> ReplayRoom | None:
-        return self.room if isinstance(self.room, ReplayRoom) else None
+        return self._replay
 
     def focused_state(self) -> CloudState | None:
         return self.state.clouds.get(self.focused_cloud or "")
@@ -262,7 +281,7 @@ class RoomApp(RoomActionHandlers, App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the keys that cannot do anything now, so the footer lists what matters."""
-        replay = isinstance(self.room, ReplayRoom)
+        replay = self._replay is not None
         c = self.focused_state()
         base = self.base_screen()
         on_room = base is not None
