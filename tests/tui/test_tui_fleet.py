@@ -159,3 +159,16 @@ async def test_any_fleet_fits_the_small_terminal(clouds: int) -> None:
             assert "more:" not in rows[-1]
         else:
             assert "more:" in rows[-1]
+
+
+@pytest.mark.parametrize("width", [60, 72, 80])
+async def test_the_header_clock_stays_whole_when_the_name_gives_way(width: int) -> None:
+    app = frozen_app(ScriptedRoom(mid_show()))
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")  # the ARMED badge takes most of the line
+        app.refresh_view(slow=True, timers=True)
+        await pilot.pause()
+        header = text_of(app.screen.query_one("#header"))
+        assert header.rstrip().endswith("08:00:00"), header
+        assert "ARMED" in header
