@@ -29,7 +29,9 @@ class RoomHeader(RoomLines):
             badges.append((f" REHEARSAL {_speed(s.speed)} ", "bold reverse $badge-rehearsal"))
             badges.append((" ", ""))
         if view.armed:
-            badges.append((" ⚠ ARMED: kills do not ask ", "bold reverse $badge-armed"))
+            # The long form where it fits with the clock (the short one still says ARMED).
+            armed = " ⚠ ARMED: kills do not ask " if width >= 80 else " ⚠ ARMED "
+            badges.append((armed, "bold reverse $badge-armed"))
             badges.append((" ", ""))
         if view.replay:
             badges.append((f" REPLAY {view.replay} ", "bold reverse $primary"))
