@@ -5,6 +5,7 @@ terminal alone.
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from tui.app import RoomApp
 from tui.screens.room import MIN_SIZE, RoomScreen, layout_for
 from tui.widgets.cloud_pane import CloudPane
 from tui.widgets.cloud_table import CloudTable
+from tui.widgets.lines import RoomLines
 from tui.widgets.node_grid import NodeGrid
 
 pytestmark = pytest.mark.anyio
@@ -172,3 +174,31 @@ async def test_the_header_clock_stays_whole_when_the_name_gives_way(width: int) 
         header = text_of(app.screen.query_one("#header"))
         assert header.rstrip().endswith("08:00:00"), header
         assert "ARMED" in header
+
+
+def reaches_itself(obj: object, depth: int = 4) -> bool:
+    """Whether ``obj`` is among the objects it refers to, up to ``depth`` steps away."""
+    seen: set[int] = set()
+    frontier = gc.get_referents(obj)
+    for _ in range(depth):
+        nxt: list[object] = []
+        for ref in frontier:
+            if ref is obj:
+                return True
+            if id(ref) not in seen and not isinstance(ref, str | int | float | type):
+                seen.add(id(ref))
+                nxt.extend(gc.get_referents(ref))
+        frontier = nxt
+    return False
+
+
+async def test_painted_rows_are_not_reference_cycles() -> None:
+    """Rows that hold themselves are freed only by a full collection, which the room runs
+    rarely (key latency): under a log flood they piled up and the RSS crept."""
+    app = frozen_app(ScriptedRoom(mid_show()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.2)
+        strips = [s for w in app.screen.query(RoomLines) for s in w._strips.values()]
+        assert len(strips) > 100
+        assert not [s for s in strips if reaches_itself(s)]
