@@ -11,12 +11,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
 
 from engine import events as ev
 from engine.commands import RoomOptions
+from engine.config.model import CloudConfig, DemoConfig, SimConfig
 from engine.room import Room, open_room
 from engine.sim.fleet import rehearsal_demo
 from engine.state import RoomState
@@ -90,13 +92,25 @@ class FloodRoom:
         await self.room.check()
 
 
+def fleet_demo(clouds: int = 15) -> DemoConfig:
+    """The rehearsal fleet of ``clouds`` clouds: the 2017 fifteen, then numbered extras."""
+    base = rehearsal_demo()
+    fleet = list(base.clouds[:clouds])
+    for i in range(len(fleet) + 1, clouds + 1):
+        fleet.append(
+            CloudConfig(name=f"cloud{i:03d}", label=f"Cloud {i}", provider="sim", sim=SimConfig())
+        )
+    return replace(base, clouds=tuple(fleet))
+
+
 @asynccontextmanager
 async def open_flood_room(
-    state_dir: Path, rate: float, speed: float = 50.0, start: bool = True
+    state_dir: Path, rate: float, speed: float = 50.0, start: bool = True, clouds: int = 15
 ) -> AsyncIterator[FloodRoom]:
-    """The rehearsal fleet (started at once when ``start``) with ``rate`` extra lines/s."""
+    """The rehearsal fleet of ``clouds`` clouds (started at once when ``start``) with
+    ``rate`` extra lines/s spread over them."""
     options = RoomOptions(seed=1, speed=speed, state_dir=state_dir)
-    async with open_room(rehearsal_demo(), options) as room:
+    async with open_room(fleet_demo(clouds), options) as room:
         flood = FloodRoom(room, rate)
         if start:
             await room.start()

@@ -1,6 +1,7 @@
-"""Key press -> screen updated, while 15 clouds stream ``--rate`` log lines a second.
+"""Key press -> screen updated, while ``--clouds`` clouds stream ``--rate`` log lines a second.
 
     .venv/bin/python -m bench.key_latency --rate 20000 --presses 200 --size 160x48
+    .venv/bin/python -m bench.key_latency --clouds 100 --rate 20000 --size 160x48
 
 The App runs in-process with a driver that renders real escape sequences (and counts
 them) instead of a terminal. A ``tab`` key enters through the driver like typed input;
@@ -54,9 +55,11 @@ class LatencyApp(RoomApp):
             self.want = None
 
 
-async def measure(rate: float, presses: int, size: tuple[int, int], speed: float) -> list[float]:
+async def measure(
+    rate: float, presses: int, size: tuple[int, int], speed: float, clouds: int = 15
+) -> list[float]:
     state = Path(tempfile.mkdtemp(prefix="xr-bench-"))
-    app = LatencyApp(lambda: open_flood_room(state, rate, speed))
+    app = LatencyApp(lambda: open_flood_room(state, rate, speed, clouds=clouds))
     samples: list[float] = []
     async with app.run_test(size=size, headless=False) as pilot:
         while not app.state.cloud_order:
@@ -86,16 +89,18 @@ def main() -> None:
     p.add_argument("--presses", type=int, default=200)
     p.add_argument("--size", default="160x48")
     p.add_argument("--speed", type=float, default=5.0)
+    p.add_argument("--clouds", type=int, default=15, help="simulated clouds streaming")
     args = p.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
-    samples = asyncio.run(measure(args.rate, args.presses, (cols, rows), args.speed))
+    samples = asyncio.run(measure(args.rate, args.presses, (cols, rows), args.speed, args.clouds))
     samples.sort()
 
     def pct(q: float) -> float:
         return samples[min(len(samples) - 1, int(q * len(samples)))]
 
     print(
-        f"rate={args.rate:.0f} lines/s size={args.size} presses={args.presses} "
+        f"clouds={args.clouds} rate={args.rate:.0f} lines/s size={args.size} "
+        f"presses={args.presses} "
         f"answered={len(samples)} p50={statistics.median(samples):.1f}ms "
         f"p90={pct(0.90):.1f}ms p99={pct(0.99):.1f}ms max={samples[-1]:.1f}ms "
         f"bytes_written={CountingDriver.written}"

@@ -21,9 +21,12 @@ def main() -> int:
     p.add_argument("--speed", type=float, default=50.0)
     p.add_argument("--state-dir", default=None)
     p.add_argument("--no-start", action="store_true")
+    p.add_argument("--clouds", type=int, default=15)
     args = p.parse_args()
     state = Path(args.state_dir or tempfile.mkdtemp(prefix="xr-bench-"))
-    app = RoomApp(lambda: open_flood_room(state, args.rate, args.speed, not args.no_start))
+    app = RoomApp(
+        lambda: open_flood_room(state, args.rate, args.speed, not args.no_start, args.clouds)
+    )
     return int(app.run(mouse=False) or 0)
 
 

@@ -11,6 +11,7 @@ from functools import partial
 
 from engine.targets import KIND_MEANINGS, KIND_TITLES, node_index, parse_target, server_name
 from tui.action_record import ActionContext
+from tui.look import counted
 
 # --- the show --------------------------------------------------------------------------------
 
@@ -39,7 +40,8 @@ def cancel(ctx: ActionContext) -> None:
 def teardown(ctx: ActionContext) -> None:
     count = sum(c.resources for c in ctx.state.cloud_list())
     ctx.confirm(
-        f"TEAR DOWN run {ctx.state.run_id}: cancel every cloud and delete all {count} resources?",
+        f"TEAR DOWN run {ctx.state.run_id}: cancel every cloud and delete "
+        f"{counted(count, 'resource', every=True)}?",
         lambda: ctx.send(lambda room: room.teardown()),
     )
 
@@ -96,7 +98,7 @@ def kill_cloud(ctx: ActionContext) -> None:
     c = ctx.focused
     if c is not None:
         count = len(ctx.state.nodes_of(c.name))
-        kill(ctx, c.name, f"stop every server, all {count} nodes at once")
+        kill(ctx, c.name, f"stop every server, {counted(count, 'node', every=True)} at once")
 
 
 def revive_later(ctx: ActionContext, target: str) -> None:
@@ -198,14 +200,20 @@ async def replay_slower(ctx: ActionContext) -> None:
 
 async def quit_room(ctx: ActionContext) -> None:
     host = ctx.host
-    running = [c for c in ctx.state.cloud_list() if c.status in ("running", "tearing_down")]
-    if not running or host.replay_room is not None:
+    clouds = ctx.state.cloud_list()
+    running = [c for c in clouds if c.status == "running"]
+    tearing = [c for c in clouds if c.status == "tearing_down"]
+    if not (running or tearing) or host.replay_room is not None:
         await host.leave(0)
         return
-    names = ", ".join(c.label for c in running[:3]) + (" …" if len(running) > 3 else "")
-    some = f"{len(running)} cloud{'s' if len(running) > 1 else ''}"
+    busy: list[str] = []
+    for group, doing in ((running, "still running"), (tearing, "still tearing down")):
+        if group:
+            names = ", ".join(c.label for c in group[:3]) + (" …" if len(group) > 3 else "")
+            busy.append(f"{counted(len(group), 'cloud')} {doing} ({names})")
+    stop = "stop where they are and keep their resources" if running else "stop deleting"
     ctx.confirm(
-        f"QUIT? {some} still running ({names}) stop where they are and keep their "
-        f"resources; clean up later: crossroom teardown --run {ctx.state.run_id}",
+        f"QUIT? {'; '.join(busy)} {stop}; what is left is in the ledger: "
+        f"crossroom teardown --run {ctx.state.run_id}",
         lambda: host.leave(0),
     )

@@ -9,22 +9,23 @@ log flood costs one fold batch and one repaint per tick, however fast it arrives
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import anyio
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
+from textual.widgets import Input
 
 from engine import events as ev
 from engine.commands import RoomCommands
-from engine.replay import ReplayRoom
 from engine.state import CloudState, RoomState, apply
 from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES, next_theme
@@ -39,6 +40,9 @@ from tui.screens.room import RoomScreen
 from tui.screens.zoom import ZoomScreen
 from tui.view import SLOW_EVERY, RoomView
 
+if TYPE_CHECKING:
+    from engine.replay import ReplayRoom
+
 RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
 TIMER_EVERY = 5
@@ -49,8 +53,12 @@ LEAVE_TIMEOUT_S = 15.0
 THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 
 
-GC_THRESHOLDS = (50_000, 20, 100)
-"""Young-generation collections every 50,000 allocations instead of 700."""
+GC_THRESHOLDS = (50_000, 20, 5)
+"""Young-generation collections every 50,000 allocations instead of 700; a full one every
+100 young ones (about every 12 minutes under a 20,000 lines/s flood, ~0.1 s): Textual's
+strips can hold themselves in their caches, and such cycles that lived long enough to
+reach the oldest generation are freed only by a full collection (with 100 here, one came
+every few hours, and the RSS crept)."""
 
 
 def quiet_collector() -> None:
@@ -96,8 +104,10 @@ class RoomApp(App[int]):
             lambda: bar_of(self.base_screen()), self.call_later, self.set_timer
         )
         self.view = RoomView(state=self.state, now=0.0, wall=wall())
-        self._leave = anyio.Event()
-        self._room_closed = anyio.Event()
+        self._leave = asyncio.Event()
+        self._room_closed = asyncio.Event()
+        self._room_opening = False
+        self._replay: ReplayRoom | None = None
         self._anchor = (0.0, monotonic())
         self._now = 0.0
         self._ticks = 0
@@ -114,14 +124,24 @@ class RoomApp(App[int]):
 
     def on_mount(self) -> None:
         self.push_screen(RoomScreen())
-        self.run_worker(self._hold_room(), name="room", exit_on_error=False)
         self.set_interval(1.0 / self._tick_hz, self._tick, name="fold")
+        self.call_after_refresh(self._open_after_first_frame)
+
+    def _open_after_first_frame(self) -> None:
+        """Paint first, then open the engine: entering the room imports and starts the
+        engine (its modules, anyio's backend, the run directory, the fleet), which would
+        otherwise all come before the presenter sees anything."""
+        self._room_opening = True
+        self.run_worker(self._hold_room(), name="room", exit_on_error=False)
         self.call_after_refresh(quiet_collector)
 
     async def _hold_room(self) -> None:
         """Enter the room on this loop, stay subscribed until asked to leave."""
         try:
             async with self._open_room() as room:
+                from engine.replay import ReplayRoom
+
+                self._replay = room if isinstance(room, ReplayRoom) else None
                 self.room = room
                 unsubscribe = room.subscribe(self.inbox.put, replay=True)
                 try:
@@ -129,6 +149,7 @@ class RoomApp(App[int]):
                 finally:
                     unsubscribe()
                     self.room = None
+                    self._replay = None
         except Exception as exc:  # shown, not raised: the terminal must be restored
             self.exit(
                 1, message=shown(f"crossroom: the engine stopped: {type(exc).__name__}: {exc}")
@@ -139,8 +160,12 @@ class RoomApp(App[int]):
     async def leave(self, code: int = 0) -> None:
         """Close the room (its workers stop; resources stay in the ledger), then exit."""
         self._leave.set()
-        with anyio.move_on_after(LEAVE_TIMEOUT_S):
-            await self._room_closed.wait()
+        if self._room_opening:
+            try:
+                async with asyncio.timeout(LEAVE_TIMEOUT_S):
+                    await self._room_closed.wait()
+            except TimeoutError:
+                pass
         self.exit(code)
 
     # --- the tick ------------------------------------------------------------------------------
@@ -168,15 +193,29 @@ class RoomApp(App[int]):
         """Demo time for running timers: the last event's time, carried on at the show's
         pace (the replay's while replaying) so timers move between events."""
         t, at = self._anchor
-        rate = self.room.demo_rate if isinstance(self.room, ReplayRoom) else self.state.speed
+        rate = self._replay.demo_rate if self._replay is not None else self.state.speed
         if self.room is None:
             rate = 0.0
         self._now = max(self._now if self._now <= t + 3600 else t, t + (self._mono() - at) * rate)
         return self._now
 
+    def _on_key(self, event: events.Key) -> None:  # type: ignore[override]
+        """An open prompt takes the next key, whatever it is (one key to answer).
+
+        Answered here, where the App meets every key in the order it was typed, right
+        before the bindings: a key that opens a question and the key that answers it may
+        arrive in one read ("k2y" pasted), and the answer must see the question.
+        """
+        typing = isinstance(self.focused, Input)
+        if self.questions.prompt is not None and not typing and self.answer_prompt(event.key):
+            event.stop()
+            event.prevent_default()  # Textual then skips ``App._on_key`` (the bindings)
+
     def _tick(self) -> None:
-        # The screen stack empties while the app shuts down; a tick may still fire then.
-        if self._exit or not self.screen_stack or not self.screen.is_attached:
+        """Fold and show, also while a palette, help or check screen is on top: the room
+        behind a modal keeps moving (its clock, timers and nodes)."""
+        base = self.base_screen()
+        if self._exit or base is None or not base.is_attached:
             return
         self.fold_inbox()
         self._ticks += 1
@@ -185,7 +224,7 @@ class RoomApp(App[int]):
     def refresh_view(self, *, slow: bool = False, timers: bool = False) -> None:
         """Show the current state; ``timers`` moves running timers, ``slow`` lets pane logs
         and the sparkline repaint. A key press shows its effect with neither."""
-        screen = self.screen
+        screen = self.base_screen()
         narrow = screen.narrow if isinstance(screen, RoomScreen) else False
         now = self.demo_now() if timers or not self.view.now else self.view.now
         self.view = RoomView(
@@ -209,8 +248,8 @@ class RoomApp(App[int]):
             return
 
     def _replay_status(self) -> str:
-        room = self.room
-        if not isinstance(room, ReplayRoom):
+        room = self._replay
+        if room is None:
             return ""
         if room.finished:
             return f"■ ended x{room.speed:g}"
@@ -227,7 +266,7 @@ class RoomApp(App[int]):
 
     @property
     def replay_room(self) -> ReplayRoom | None:
-        return self.room if isinstance(self.room, ReplayRoom) else None
+        return self._replay
 
     def focused_state(self) -> CloudState | None:
         return self.state.clouds.get(self.focused_cloud or "")
@@ -272,9 +311,7 @@ class RoomApp(App[int]):
 
     def grid_columns(self) -> int:
         screen = self.base_screen()
-        if isinstance(screen, RoomScreen) and not screen.narrow:
-            return screen.grid_columns()
-        return 1
+        return screen.grid_columns() if isinstance(screen, RoomScreen) else 1
 
     def next_theme(self) -> str:
         self.theme = next_theme(self.theme)

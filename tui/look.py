@@ -154,3 +154,12 @@ def sparkline(values: tuple[float, ...], width: int) -> str:
     top = max(tail) or 1.0
     chars = "".join(SPARK[min(7, int(v / top * 7.999))] for v in tail)
     return chars.rjust(width)
+
+
+def counted(n: int, noun: str, *, every: bool = False) -> str:
+    """``1 resource``, ``3 resources``; with ``every``: ``the 1 resource``, ``all 3
+    resources`` (never "all 1 resources")."""
+    words = f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    if not every:
+        return words
+    return f"the {words}" if n == 1 else f"all {words}"

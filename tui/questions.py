@@ -49,10 +49,8 @@ def bar_of(screen: Screen[Any] | None) -> PromptBar | None:
         return None
 
 
-async def run_answer(do: Answer) -> None:
-    result = do()
-    if inspect.isawaitable(result):
-        await result
+async def awaited(result: Awaitable[object]) -> None:
+    await result
 
 
 class Questions:
@@ -103,5 +101,9 @@ class Questions:
         self.close()
         do = prompt.answers.get(key)
         if do is not None:
-            self._later(lambda: run_answer(do))
+            # At once, not later: a follow-up question (which node? -> kill it?) must be
+            # open before the next key of the same burst arrives ("k2y" typed at once).
+            result = do()
+            if inspect.isawaitable(result):
+                self._later(lambda: awaited(result))
         return True

@@ -14,10 +14,19 @@ WALL0 = 1_800_000_000.0
 """A fixed Unix time for ``wall`` stamps (the header clock is frozen separately)."""
 
 
-def run_started(n: int = 15) -> ev.RunStarted:
+def fleet_names(n: int) -> list[tuple[str, str, str]]:
+    """Slug, label and region of ``n`` clouds: the 2017 fifteen, then numbered extras."""
+    out = [(slug, label, region) for slug, label, region, _slow in REHEARSAL_CLOUDS[:n]]
+    out += [(f"cloud{i:03d}", f"Cloud {i}", f"Region {i % 7}") for i in range(len(out) + 1, n + 1)]
+    return out
+
+
+def run_started(n: int = 15, nodes: int = 3) -> ev.RunStarted:
     clouds = tuple(
-        ev.CloudInfo(name=slug, label=label, region=region, provider="sim", nodes=3, steps=STEPS)
-        for slug, label, region, _slow in REHEARSAL_CLOUDS[:n]
+        ev.CloudInfo(
+            name=slug, label=label, region=region, provider="sim", nodes=nodes, steps=STEPS
+        )
+        for slug, label, region in fleet_names(n)
     )
     return ev.RunStarted(
         run_id="xr-20261127-051200-a1b2",
@@ -44,7 +53,7 @@ def _cloud_to_step(cloud: str, upto: int, t0: float, step_s: float) -> list[ev.E
     return out
 
 
-def _join_nodes(cloud: str, t: float, first_id: int) -> list[ev.Event]:
+def _join_nodes(cloud: str, t: float, first_id: int, count: int = 3) -> list[ev.Event]:
     return [
         ev.NodeObserved(
             node=f"{cloud}/node-{i}",
@@ -54,13 +63,14 @@ def _join_nodes(cloud: str, t: float, first_id: int) -> list[ev.Event]:
             address=f"10.0.{first_id}.{i}:26257",
             t=t,
         )
-        for i in (1, 2, 3)
+        for i in range(1, count + 1)
     ]
 
 
-def mid_show(n: int = 15) -> list[ev.Event]:
-    """About two minutes in: most clouds joined, some running, one failed, one kill."""
-    start = run_started(n)
+def mid_show(n: int = 15, nodes: int = 3) -> list[ev.Event]:
+    """About two minutes in: most clouds joined, some running, one failed (one in 23 past
+    the fifteenth), one kill."""
+    start = run_started(n, nodes)
     names = [c.name for c in start.clouds]
     events: list[ev.Event] = [start]
     now = 130.0
@@ -87,7 +97,7 @@ def mid_show(n: int = 15) -> list[ev.Event]:
                     t=started + 1,
                 )
             )
-        elif i == 10:  # failed at security_group
+        elif i == 10 or (i > 15 and i % 23 == 0):  # failed at security_group
             events += _cloud_to_step(cloud, 2, t0, pace)
             events.append(ev.StepStarted(cloud=cloud, step="security_group", t=t0 + 2 * pace))
             events.append(
@@ -110,7 +120,7 @@ def mid_show(n: int = 15) -> list[ev.Event]:
         else:
             events += _cloud_to_step(cloud, len(STEPS), t0, pace)
             joined_t = t0 + len(STEPS) * pace
-            events += _join_nodes(cloud, joined_t - 1, i * 3)
+            events += _join_nodes(cloud, joined_t - 1, i * nodes, nodes)
             events.append(ev.CloudJoined(cloud=cloud, time_to_join_s=joined_t - t0, t=joined_t))
     for k in range(60):
         events.append(

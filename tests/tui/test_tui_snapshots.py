@@ -52,3 +52,9 @@ def test_zoom(snap_compare: Any) -> None:
 def test_too_small(snap_compare: Any) -> None:
     app = frozen_app(ScriptedRoom(mid_show()))
     assert snap_compare(app, terminal_size=(60, 15), run_before=settle)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_room_with_100_clouds(snap_compare: Any, size: tuple[int, int]) -> None:
+    app = frozen_app(ScriptedRoom(mid_show(100, 6)))
+    assert snap_compare(app, terminal_size=size, run_before=settle)

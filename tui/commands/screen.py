@@ -70,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
     )
-    from engine.room import open_room
 
-    return open_screen(lambda: open_room(demo, options), args.theme)
+    def opener() -> AbstractAsyncContextManager[RoomCommands]:
+        from engine.room import open_room  # after the first frame (the App opens it then)
+
+        return open_room(demo, options)
+
+    return open_screen(opener, args.theme)

@@ -1,5 +1,10 @@
 """The control room: a compact table at 80x24, a grid of panes from about 120x40, and a
-"terminal too small" notice below the minimum, switched live as the terminal resizes.
+"terminal too small" notice below a fixed minimum, switched live as the terminal resizes.
+
+Any number of clouds fits any size from the minimum up: the table shows a window that
+follows the focused cloud; when the panes would be too small for the grid (more than
+about 20 clouds at 160x48), the wide layout shows the table in the grid's place and
+keeps its side panel (cluster, nodes, leaderboard).
 
 Both layouts are mounted once and shown or hidden by a class on the screen; hidden
 widgets are not updated, so the layout not on screen costs nothing.
@@ -23,7 +28,7 @@ from tui.widgets.cloud_grid import CloudGrid
 from tui.widgets.cloud_table import CloudTable
 from tui.widgets.cluster_summary import ClusterSummary
 from tui.widgets.key_hints import KeyHints
-from tui.widgets.leaderboard import Leaderboard
+from tui.widgets.leaderboard import Leaderboard, board_height
 from tui.widgets.lines import RoomLines
 from tui.widgets.node_grid import NodeGrid
 from tui.widgets.prompt_bar import PromptBar
@@ -32,23 +37,48 @@ from tui.widgets.too_small import TooSmall
 
 WIDE_AT = (120, 40)
 """From this size on, the grid of panes; below it, the compact table."""
-MIN_WIDTH = 72
-CHROME_ROWS = 7
-"""Header, two summary lines, table head, prompt bar, footer, one spare."""
+MIN_SIZE = (72, 14)
+"""Below this the room does not fit (the header, the summary, three table rows and the
+bars); the same for any number of clouds, since the table scrolls."""
+PANE_MIN = (26, 7)
+"""The smallest cloud pane: a label, a step line, a bar, two log lines."""
+SIDE_MARGINS = 3
+"""The side panel's children each keep one blank row below them."""
 
 
-def min_size(clouds: int) -> tuple[int, int]:
-    """The smallest terminal the compact layout fits: every cloud needs its own row."""
-    return MIN_WIDTH, max(16, clouds + CHROME_ROWS)
+def min_size(clouds: int = 0) -> tuple[int, int]:
+    """The smallest terminal the room fits, whatever the number of clouds."""
+    return MIN_SIZE
 
 
-def layout_for(width: int, height: int, clouds: int) -> str:
+def layout_for(width: int, height: int, clouds: int = 0) -> str:
     need_w, need_h = min_size(clouds)
     if width < need_w or height < need_h:
         return "tiny"
     if width >= WIDE_AT[0] and height >= WIDE_AT[1]:
         return "wide"
     return "narrow"
+
+
+def side_width(width: int) -> int:
+    return 36 if width < 160 else 44
+
+
+def grid_columns(grid_width: int, clouds: int) -> int:
+    """Columns of panes for ``clouds`` in ``grid_width`` cells (as ``CloudGrid`` lays them)."""
+    n = max(1, clouds)
+    cols = min(max(2, min(6, grid_width // PANE_MIN[0])), n)
+    rows = -(-n // cols)
+    return -(-n // rows)
+
+
+def panes_fit(width: int, height: int, clouds: int) -> bool:
+    """Whether every cloud gets a pane of at least ``PANE_MIN`` in the wide layout."""
+    grid_w = width - side_width(width) - 1
+    grid_h = height - 3  # header, prompt bar, footer
+    cols = grid_columns(grid_w, clouds)
+    rows = -(-max(1, clouds) // cols)
+    return grid_w // cols >= PANE_MIN[0] and grid_h // rows >= PANE_MIN[1]
 
 
 class RoomScreen(Screen[None]):
@@ -65,12 +95,15 @@ class RoomScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="room")
         self.layout_name = ""
+        self.many = False
+        """The wide layout shows the table: too many clouds for panes."""
         self._clouds = 15
 
     def compose(self) -> ComposeResult:
         yield RoomHeader(id="header")
         with Container(id="wide"):
             yield CloudGrid(id="grid")
+            yield CloudTable(id="wide-table")
             with Vertical(id="side"):
                 yield ClusterSummary(id="summary-wide")
                 yield NodeGrid(id="nodes")
@@ -95,28 +128,28 @@ class RoomScreen(Screen[None]):
             side = self.query_one("#side")
         except NoMatches:  # not composed (the App is already leaving)
             return
-        side_width = 36 if width < 160 else 44
-        if side.styles.width is None or side.styles.width.value != side_width:
-            side.styles.width = side_width
+        side_w = side_width(width)
+        if side.styles.width is None or side.styles.width.value != side_w:
+            side.styles.width = side_w
         if name == "tiny":
             need_w, need_h = min_size(self._clouds)
             self.query_one(TooSmall).need(need_w, need_h, width, height)
-        if name != self.layout_name:
+        many = name == "wide" and not panes_fit(width, height, self._clouds)
+        if name != self.layout_name or many != self.many:
             for old in ("wide", "narrow", "tiny"):
                 self.set_class(old == name, f"-{old}")
+            self.set_class(many, "-many")
             self.layout_name = name
+            self.many = many
             self.app.call_later(self._reshow)
 
     def _reshow(self) -> None:
         self.show(room_host(self.app).view)
 
-    def on_key(self, event: events.Key) -> None:
-        """An open prompt takes the next key, whatever it is (one key to answer)."""
-        if room_host(self.app).answer_prompt(event.key):
-            event.stop()
-            event.prevent_default()
-
     def grid_columns(self) -> int:
+        """Clouds per row of what shows them (1 for the table), for the arrow keys."""
+        if self.layout_name != "wide" or self.many:
+            return 1
         return self.query_one(CloudGrid).columns
 
     @property
@@ -132,10 +165,17 @@ class RoomScreen(Screen[None]):
         self.query_one(PromptBar).show(view)
         self.query_one(KeyHints).show(view)
         if self.layout_name == "wide":
-            self.query_one(CloudGrid).show(view)
+            if self.many:
+                self.query_one("#wide-table", CloudTable).show(view)
+            else:
+                self.query_one(CloudGrid).show(view)
+            nodes = self.query_one(NodeGrid)
+            side = self.query_one("#side").content_size.height
+            summary = self.query_one("#summary-wide", ClusterSummary).outer_size.height
+            nodes.rows = max(3, side - summary - board_height(clouds) - SIDE_MARGINS)
             for widget in self.query("#side > *").results(RoomLines):
                 widget.show(view)
         elif self.layout_name == "narrow":
             self.query_one("#summary-narrow", ClusterSummary).show(view)
-            self.query_one(CloudTable).show(view)
+            self.query_one("#table", CloudTable).show(view)
             self.query_one("#leaderboard-narrow", Leaderboard).show(view)

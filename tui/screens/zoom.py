@@ -7,7 +7,6 @@ measured it ~70x cheaper than a write per line), capped at the ``LogBook``'s siz
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -56,13 +55,6 @@ class ZoomScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#zoom-log", Log).border_title = Content(shown(f"log of {self.cloud}"))
         self.query_one(Input).display = False
-
-    def on_key(self, event: events.Key) -> None:
-        if self.focused is not None and isinstance(self.focused, Input):
-            return
-        if room_host(self.app).answer_prompt(event.key):
-            event.stop()
-            event.prevent_default()
 
     def action_back(self) -> None:
         self.dismiss(None)

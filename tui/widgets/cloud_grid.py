@@ -1,6 +1,8 @@
 """The grid layout's panes, one per cloud, in as many columns as the width allows.
 
-Panes are mounted once, when the run's cloud list is known, never per event.
+Panes are mounted once, when the run's cloud list is known, never per event. A view that
+differs from the last only in which cloud is focused (a focus key between ticks) is
+shown to the two panes it concerns, not rebuilt in all of them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ class CloudGrid(Container):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._order: tuple[str, ...] = ()
+        self._last: RoomView | None = None
 
     @property
     def columns(self) -> int:
@@ -48,5 +51,23 @@ class CloudGrid(Container):
 
     def show(self, view: RoomView) -> None:
         self.set_clouds(view.state.cloud_order)
+        last, self._last = self._last, view
+        only: set[str | None] | None = None
+        if last is not None and only_focus_moved(last, view):
+            only = {last.focused, view.focused}
         for pane in self.query(CloudPane):
-            pane.show(view)
+            if only is None or pane.cloud in only:
+                pane.show(view)
+
+
+def only_focus_moved(last: RoomView, view: RoomView) -> bool:
+    """Whether ``view`` is ``last`` with another cloud focused (and nothing else new)."""
+    return (
+        last.state is view.state
+        and last.now == view.now
+        and last.tick == view.tick
+        and last.slow == view.slow
+        and last.logs is view.logs
+        and last.narrow == view.narrow
+        and last.replay == view.replay
+    )

@@ -3,6 +3,10 @@
 Columns: focus and key, status glyph, label, current step, step progress bar, step timer,
 total timer, the cloud's nodes as glyphs with live/total, and a note (the last node
 change, the error, or the step's latest progress) in whatever width is left.
+
+With more clouds than rows (100 clouds at 80x24) the table shows a window that follows
+the focused cloud, and its last row sums up the clouds out of sight (how many above and
+below, and how many of those joined, run, failed), so nothing happens unseen.
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from engine.plan import STEP_TITLES
 from engine.state import CloudState
 from engine.terminal_text import shown
 from tui.look import (
+    CLOUD_LOOKS,
     age,
     bar,
     cloud_elapsed,
     cloud_look,
+    counted,
     duration,
     node_look,
     node_since,
@@ -45,7 +51,7 @@ def step_text(cloud: CloudState) -> str:
 
 def node_note(view: RoomView, cloud: CloudState) -> tuple[str, str] | None:
     """The cloud's most recent node change, e.g. ``n2 killed 0.3s``, while it is news."""
-    nodes = view.state.nodes_of(cloud.name)
+    nodes = view.nodes_of(cloud.name)
     if not nodes:
         return None
     latest = max(nodes, key=node_since)
@@ -70,8 +76,51 @@ def cloud_note(view: RoomView, cloud: CloudState) -> tuple[str, str]:
     return "", ""
 
 
+RESTS: tuple[tuple[str, str], ...] = (
+    ("joined", "joined"),
+    ("running", "running"),
+    ("failed", "failed"),
+    ("cancelled", "cancelled"),
+    ("tearing_down", "tearing down"),
+    ("torn_down", "torn down"),
+    ("idle", "idle"),
+)
+
+
+def window(count: int, rows: int, focus: int, top: int) -> int:
+    """The first row shown: ``top`` moved as little as needed to show ``focus``."""
+    if count <= rows:
+        return 0
+    if focus < top:
+        top = focus
+    elif focus >= top + rows:
+        top = focus - rows + 1
+    return max(0, min(top, count - rows))
+
+
+def rest_line(view: RoomView, above: list[CloudState], below: list[CloudState]) -> Line:
+    """The clouds out of sight, counted by status, e.g. ``↑ 4 ↓ 81 more: ✔ 60 joined …``."""
+    parts: list[Part] = [(f" ↑ {len(above)} ↓ {len(below)} more:", "bold $text-muted")]
+    hidden = [*above, *below]
+    for status, word in RESTS:
+        n = sum(1 for c in hidden if c.status == status)
+        if n:
+            look = CLOUD_LOOKS[status]
+            parts.append((f"  {look.glyph} {n} {word}", look.style))
+    killed = sum(
+        1 for c in hidden for n in view.nodes_of(c.name) if node_look(n).word in ("killed", "dead")
+    )
+    if killed:
+        parts.append((f"  ✖ {counted(killed, 'node')} down", "bold $node-dead"))
+    return tuple(parts)
+
+
 class CloudTable(RoomLines):
     DEFAULT_CSS = "CloudTable { height: auto; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._top = 0
 
     def build(self, view: RoomView, width: int, height: int) -> list[Line]:
         head: Line = (
@@ -82,8 +131,16 @@ class CloudTable(RoomLines):
             ),
         )
         lines = [head]
-        for i, cloud in enumerate(view.state.cloud_list()):
+        clouds = view.state.cloud_list()
+        rows = height - 1 if height > 1 else len(clouds)
+        if len(clouds) > rows:
+            rows = max(1, rows - 1)  # the last row sums up the rest
+        self._top = window(len(clouds), rows, max(0, view.focused_index), self._top)
+        shown = clouds[self._top : self._top + rows]
+        for i, cloud in enumerate(shown, self._top):
             lines.append(self._row(view, i, cloud, width))
+        if len(shown) < len(clouds):
+            lines.append(rest_line(view, clouds[: self._top], clouds[self._top + rows :]))
         return lines
 
     def _row(self, view: RoomView, i: int, cloud: CloudState, width: int) -> Line:
@@ -91,7 +148,7 @@ class CloudTable(RoomLines):
         look = cloud_look(cloud)
         cur = cloud.current
         step_t = step_elapsed(cur, view.now) if cur is not None else None
-        nodes = view.state.nodes_of(cloud.name)
+        nodes = view.nodes_of(cloud.name)
         live = sum(1 for n in nodes if n.liveness == "live" and n.killed_t is None)
         glyphs: list[Part] = [(node_look(n).glyph, node_look(n).style) for n in nodes]
         glyphs.extend(("○", "$node-joining") for _ in range(cloud.expected_nodes - len(nodes)))

@@ -1,10 +1,22 @@
-"""Time to join, fastest first, as the 2017 stage dashboard showed for each cloud."""
+"""Time to join, fastest first, as the 2017 stage dashboard showed for each cloud.
+
+The board has a fixed height (a height change is a layout pass and a full repaint):
+one row per cloud up to ``BOARD_ROWS``; with more clouds, the fastest ``BOARD_ROWS`` and
+one row that sums up the rest.
+"""
 
 from __future__ import annotations
 
 from tui.look import cloud_look, duration
 from tui.view import RoomView
 from tui.widgets.lines import Line, Part, RoomLines, fit
+
+BOARD_ROWS = 15
+
+
+def board_height(clouds: int) -> int:
+    """Rows the wide board takes for ``clouds`` clouds (title, clouds, maybe the rest)."""
+    return 1 + min(clouds, BOARD_ROWS) + (1 if clouds > BOARD_ROWS else 0)
 
 
 class Leaderboard(RoomLines):
@@ -28,7 +40,8 @@ class Leaderboard(RoomLines):
         slowest = max((c.time_to_join_s or 0.0 for c in joined), default=1.0) or 1.0
         label_w = max(6, min(18, width - 18))
         bar_w = max(0, width - label_w - 12)
-        for rank, c in enumerate(joined, 1):
+        ranked = joined[:BOARD_ROWS]
+        for rank, c in enumerate(ranked, 1):
             t = c.time_to_join_s or 0.0
             size = max(1, round(bar_w * t / slowest)) if bar_w else 0
             lines.append(
@@ -44,14 +57,23 @@ class Leaderboard(RoomLines):
             )
         # Clouds still on their way keep their rows, so the board never changes height
         # (a height change is a layout pass and a full repaint).
-        for c in clouds:
-            if c.time_to_join_s is None:
-                look = cloud_look(c)
-                lines.append(
-                    (
-                        ("   ", ""),
-                        (fit(c.label, label_w).ljust(label_w), "$text-muted"),
-                        (f" {look.glyph} {look.word}", look.style),
-                    )
+        waiting = [c for c in clouds if c.time_to_join_s is None]
+        room = min(len(clouds), BOARD_ROWS) - len(ranked)
+        for c in waiting[:room]:
+            look = cloud_look(c)
+            lines.append(
+                (
+                    ("   ", ""),
+                    (fit(c.label, label_w).ljust(label_w), "$text-muted"),
+                    (f" {look.glyph} {look.word}", look.style),
                 )
+            )
+        if len(clouds) > BOARD_ROWS:
+            rest = [*joined[BOARD_ROWS:], *waiting[room:]]
+            done = sum(1 for c in rest if c.time_to_join_s is not None)
+            failed = sum(1 for c in rest if c.status == "failed")
+            more: list[Part] = [(f" + {len(rest)} more: {done} joined", "$text-muted")]
+            if failed:
+                more.append((f", {failed} failed", "bold $step-failed"))
+            lines.append(tuple(more))
         return lines

@@ -134,6 +134,9 @@ class RoomLines(Widget):
             if len(self._strips) > 4 * max(8, len(self._lines)):
                 self._strips.clear()
             segments = [Segment(visible(text), self._rich(style)) for text, style in line if text]
-            strip = Strip(segments).crop_extend(0, width, self.visual_style.rich_style)
+            # Not ``crop_extend``: on a strip already ``width`` long it caches the strip in
+            # itself, a reference cycle only a full collection frees (rows that lived long
+            # enough to reach the oldest generation piled up: the RSS creep under a flood).
+            strip = Strip(segments).adjust_cell_length(width, self.visual_style.rich_style)
             self._strips[line] = strip
         return strip

@@ -29,14 +29,19 @@ class RoomHeader(RoomLines):
             badges.append((f" REHEARSAL {_speed(s.speed)} ", "bold reverse $badge-rehearsal"))
             badges.append((" ", ""))
         if view.armed:
-            badges.append((" ⚠ ARMED: kills do not ask ", "bold reverse $badge-armed"))
+            # The long form where it fits with the clock (the short one still says ARMED).
+            armed = " ⚠ ARMED: kills do not ask " if width >= 80 else " ⚠ ARMED "
+            badges.append((armed, "bold reverse $badge-armed"))
             badges.append((" ", ""))
         if view.replay:
             badges.append((f" REPLAY {view.replay} ", "bold reverse $primary"))
             badges.append((" ", ""))
-        fixed = sum(len(t) for t, _ in badges) + sum(len(t) for t, _ in right) + 12
-        name = fit(s.demo or "waiting for the engine…", max(8, width - fixed))
-        left: list[Part] = [(" crossroom ", "bold reverse $primary"), (f" {name} ", "bold")]
+        fixed = sum(len(t) for t, _ in badges) + sum(len(t) for t, _ in right) + 14
+        # The demo name gives way first: the clock and the badges must stay whole.
+        name = fit(s.demo or "waiting for the engine…", width - fixed)
+        left: list[Part] = [(" crossroom ", "bold reverse $primary")]
+        if name:
+            left.append((f" {name} ", "bold"))
         used = sum(len(t) for t, _ in (*left, *badges, *right))
         gap = max(1, width - used)
         return [(*left, *badges, (" " * gap, ""), *right)]
