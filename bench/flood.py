@@ -17,9 +17,10 @@ from pathlib import Path
 import anyio
 
 from engine import events as ev
-from engine.commands import RoomOptions
 from engine.config.model import CloudConfig, DemoConfig, SimConfig
+from engine.events import NoticeLevel
 from engine.room import Room, open_room
+from engine.room_api import Playback, Reply, RoomOptions
 from engine.sim.fleet import rehearsal_demo
 from engine.state import RoomState
 
@@ -70,26 +71,46 @@ class FloodRoom:
                 for sink in list(self._sinks):
                     sink(event)
 
-    async def start(self, clouds: Sequence[str] | None = None) -> None:
-        await self.room.start(clouds)
+    # The rest of the protocol: the room's own answers.
+    @property
+    def playback(self) -> Playback | None:
+        return self.room.playback
 
-    async def retry(self, cloud: str) -> None:
-        await self.room.retry(cloud)
+    def notice(self, message: str, level: NoticeLevel = "info", cloud: str | None = None) -> None:
+        self.room.notice(message, level, cloud)
 
-    async def cancel(self, cloud: str) -> None:
-        await self.room.cancel(cloud)
+    async def wait_idle(self) -> None:
+        await self.room.wait_idle()
 
-    async def kill(self, target: str) -> None:
-        await self.room.kill(target)
+    async def start(self, clouds: Sequence[str] | None = None) -> Reply:
+        return await self.room.start(clouds)
 
-    async def revive(self, target: str) -> None:
-        await self.room.revive(target)
+    async def retry(self, cloud: str) -> Reply:
+        return await self.room.retry(cloud)
 
-    async def teardown(self, clouds: Sequence[str] | None = None) -> None:
-        await self.room.teardown(clouds)
+    async def cancel(self, cloud: str) -> Reply:
+        return await self.room.cancel(cloud)
 
-    async def check(self) -> None:
-        await self.room.check()
+    async def kill(self, target: str) -> Reply:
+        return await self.room.kill(target)
+
+    async def revive(self, target: str) -> Reply:
+        return await self.room.revive(target)
+
+    async def teardown(self, clouds: Sequence[str] | None = None) -> Reply:
+        return await self.room.teardown(clouds)
+
+    async def check(self) -> Reply:
+        return await self.room.check()
+
+    async def toggle_pause(self) -> Reply:
+        return await self.room.toggle_pause()
+
+    async def faster(self) -> Reply:
+        return await self.room.faster()
+
+    async def slower(self) -> Reply:
+        return await self.room.slower()
 
 
 def fleet_demo(clouds: int = 15) -> DemoConfig:

@@ -23,11 +23,13 @@ from contextlib import asynccontextmanager
 
 from bench.key_latency import CountingDriver
 from engine import events as ev
-from engine.commands import RoomCommands
+from engine.events import NoticeLevel
 from engine.plan import STEPS
+from engine.room_api import Playback, Reply, RoomCommands, refused
 from engine.state import RoomState, fold
 from tui.app import RoomApp
 
+STILL = refused("a still room for the benchmark")
 CLOUDS = ("alpha", "beta", "gamma", "delta")
 
 
@@ -58,13 +60,42 @@ class StillRoom:
         for sink in self._sinks:
             sink(event)
 
-    async def start(self, clouds: Sequence[str] | None = None) -> None: ...
-    async def retry(self, cloud: str) -> None: ...
-    async def cancel(self, cloud: str) -> None: ...
-    async def kill(self, target: str) -> None: ...
-    async def revive(self, target: str) -> None: ...
-    async def teardown(self, clouds: Sequence[str] | None = None) -> None: ...
-    async def check(self) -> None: ...
+    # A still room answers every command "no": it only holds its events.
+    playback: Playback | None = None
+
+    def notice(self, message: str, level: NoticeLevel = "info", cloud: str | None = None) -> None:
+        self.publish(ev.Notice(level=level, message=message, cloud=cloud))
+
+    async def wait_idle(self) -> None: ...
+    async def start(self, clouds: Sequence[str] | None = None) -> Reply:
+        return STILL
+
+    async def retry(self, cloud: str) -> Reply:
+        return STILL
+
+    async def cancel(self, cloud: str) -> Reply:
+        return STILL
+
+    async def kill(self, target: str) -> Reply:
+        return STILL
+
+    async def revive(self, target: str) -> Reply:
+        return STILL
+
+    async def teardown(self, clouds: Sequence[str] | None = None) -> Reply:
+        return STILL
+
+    async def check(self) -> Reply:
+        return STILL
+
+    async def toggle_pause(self) -> Reply:
+        return STILL
+
+    async def faster(self) -> Reply:
+        return STILL
+
+    async def slower(self) -> Reply:
+        return STILL
 
 
 class FrameApp(RoomApp):

@@ -27,12 +27,12 @@ from engine.cockroach.connection import options_from_urls
 from engine.cockroach.monitor import ClusterMonitor
 from engine.cockroach.publish import Publisher
 from engine.events import Event, MonitorStatus, NodeObserved
-from tests.cockroach.events import Recorder
+from tests.cockroach.events import EventCollector
 from tests.cockroach.local_cluster import LocalCluster
 
 
 async def one_failover(cluster: LocalCluster, how: str) -> float:
-    rec = Recorder()
+    rec = EventCollector()
     seeds, options = options_from_urls(cluster.sql_urls, 26257)
     monitor = ClusterMonitor(NodeBook(seeds, 26257), options, Publisher(rec, ScaledClock(1.0)))
     async with anyio.create_task_group() as tg:

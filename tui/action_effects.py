@@ -203,7 +203,7 @@ async def quit_room(ctx: ActionContext) -> None:
     clouds = ctx.state.cloud_list()
     running = [c for c in clouds if c.status == "running"]
     tearing = [c for c in clouds if c.status == "tearing_down"]
-    if not (running or tearing) or host.replay_room is not None:
+    if not (running or tearing) or host.playback is not None:
         await host.leave(0)
         return
     busy: list[str] = []

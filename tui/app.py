@@ -25,7 +25,7 @@ from textual.css.query import NoMatches
 from textual.widgets import Input
 
 from engine import events as ev
-from engine.commands import RoomCommands
+from engine.room_api import Playback, RoomCommands
 from engine.state import CloudState, RoomState, apply
 from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES, next_theme
@@ -41,7 +41,7 @@ from tui.screens.zoom import ZoomScreen
 from tui.view import SLOW_EVERY, RoomView
 
 if TYPE_CHECKING:
-    from engine.replay import ReplayRoom
+    pass
 
 RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
@@ -107,7 +107,6 @@ class RoomApp(App[int]):
         self._leave = asyncio.Event()
         self._room_closed = asyncio.Event()
         self._room_opening = False
-        self._replay: ReplayRoom | None = None
         self._anchor = (0.0, monotonic())
         self._now = 0.0
         self._ticks = 0
@@ -139,9 +138,6 @@ class RoomApp(App[int]):
         """Enter the room on this loop, stay subscribed until asked to leave."""
         try:
             async with self._open_room() as room:
-                from engine.replay import ReplayRoom
-
-                self._replay = room if isinstance(room, ReplayRoom) else None
                 self.room = room
                 unsubscribe = room.subscribe(self.inbox.put, replay=True)
                 try:
@@ -149,7 +145,6 @@ class RoomApp(App[int]):
                 finally:
                     unsubscribe()
                     self.room = None
-                    self._replay = None
         except Exception as exc:  # shown, not raised: the terminal must be restored
             self.exit(
                 1, message=shown(f"crossroom: the engine stopped: {type(exc).__name__}: {exc}")
@@ -193,7 +188,8 @@ class RoomApp(App[int]):
         """Demo time for running timers: the last event's time, carried on at the show's
         pace (the replay's while replaying) so timers move between events."""
         t, at = self._anchor
-        rate = self._replay.demo_rate if self._replay is not None else self.state.speed
+        playback = self.playback
+        rate = playback.rate if playback is not None else self.state.speed
         if self.room is None:
             rate = 0.0
         self._now = max(self._now if self._now <= t + 3600 else t, t + (self._mono() - at) * rate)
@@ -248,12 +244,12 @@ class RoomApp(App[int]):
             return
 
     def _replay_status(self) -> str:
-        room = self._replay
-        if room is None:
+        playback = self.playback
+        if playback is None:
             return ""
-        if room.finished:
-            return f"■ ended x{room.speed:g}"
-        return f"{'⏸ paused' if room.paused else '▶'} x{room.speed:g}"
+        if playback.finished:
+            return f"■ ended x{playback.speed:g}"
+        return f"{'⏸ paused' if playback.paused else '▶'} x{playback.speed:g}"
 
     # --- what the footer shows -------------------------------------------------------------
 
@@ -265,8 +261,9 @@ class RoomApp(App[int]):
         return None
 
     @property
-    def replay_room(self) -> ReplayRoom | None:
-        return self._replay
+    def playback(self) -> Playback | None:
+        """How the recording plays, when the room is a replay (the protocol says so)."""
+        return self.room.playback if self.room is not None else None
 
     def focused_state(self) -> CloudState | None:
         return self.state.clouds.get(self.focused_cloud or "")
@@ -288,7 +285,7 @@ class RoomApp(App[int]):
             state=self.state,
             focused=self.focused_state(),
             screen=screen,
-            replay=self.replay_room is not None,
+            replay=self.playback is not None,
             armed=self.armed,
         )
 

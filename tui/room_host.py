@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 if TYPE_CHECKING:
     from textual.app import App
 
-    from engine.commands import RoomCommands
-    from engine.replay import ReplayRoom
+    from engine.room_api import Playback, RoomCommands
     from engine.state import RoomState
     from tui.inbox import LogBook
     from tui.questions import Questions
@@ -38,7 +37,9 @@ class RoomHost(Protocol):
     """The question open on the prompt bar."""
 
     @property
-    def replay_room(self) -> ReplayRoom | None: ...
+    def playback(self) -> Playback | None:
+        """How the recording plays when the room is a replay; ``None`` for a live show."""
+        ...
 
     def answer_prompt(self, key: str) -> bool:
         """Give a key to the open question first; True when it was taken."""

@@ -15,21 +15,21 @@ from engine.errors import PermanentStepError, TransientStepError
 from engine.join import join_step
 from engine.ledger import LedgerRecord
 from engine.plan import Step, StepContext, plan_step
+from engine.providers.openstack.rules import GROUP_PORTS, PUBLIC_PORTS
 from engine.sim.books import SimBooks
 from engine.sim.cluster import SimCluster
 from engine.sim.faults import SimFaults
 from engine.sim.fleet import LatencyProfile, profile_for
 from engine.targets import Target, node_name, target_indexes, target_nodes
 
-SECURITY_GROUP_RULES: tuple[str, ...] = (
-    "tcp 22 ssh",
-    "tcp 6443 kubernetes api",
-    "tcp 26257 cockroachdb sql/grpc",
-    "tcp 8080 cockroachdb http",
-    "icmp",
-    "tcp 10250 kubelet (group only)",
-    "udp 8472 flannel vxlan (group only)",
+SECURITY_GROUP_RULES: tuple[str, ...] = tuple(
+    f"{proto} {port} {what}{' (group only)' if ports is GROUP_PORTS else ''}"
+    for ports in (PUBLIC_PORTS, GROUP_PORTS)
+    for proto, port, what in ports
 )
+"""The real group's rules (``engine.providers.openstack.rules``): from ``public_cidrs`` and
+from the group itself. The real group also gets /32 rules from the other clouds' floating
+IPs as they are allocated; the rehearsal has no addresses to follow, so it makes these."""
 
 _TRANSIENT = (
     "HTTP 503 Service Unavailable from {service}",

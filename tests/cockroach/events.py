@@ -14,7 +14,7 @@ from engine.hub import EventHub
 
 
 @dataclass
-class Recorder:
+class EventCollector:
     """An ``EventSink`` that keeps every event, folds them into the room's state as they
     come (cheap for the event loop the code under test shares), and lets a test wait."""
 

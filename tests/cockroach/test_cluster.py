@@ -32,7 +32,7 @@ from engine.events import (
     stamped,
 )
 
-from .events import Recorder
+from .events import EventCollector
 from .local_cluster import LocalCluster
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -61,7 +61,7 @@ def cluster4() -> Iterator[LocalCluster]:
 async def test_kill_story_probe_suspect_dead_healed(
     cluster4: LocalCluster, record_property: pytest.RecordProperty
 ) -> None:
-    rec = Recorder()
+    rec = EventCollector()
     clock = ScaledClock(1.0)
     clouds = tuple(CloudInfo(name=n, label=n.upper(), nodes=k) for n, k in cluster4.clouds)
     rec(stamped(RunStarted(run_id="t", demo="local", simulated=True, clouds=clouds), 0.0, 0.0))
@@ -143,7 +143,7 @@ async def test_unreachable_cluster_is_reported_then_found_through_added_addresse
     """Nothing answers at first (the first cloud's nodes do not exist yet): the backend is
     "waiting for the first node", not down, and says nothing alarming; once the plan hands
     over SQL addresses it finds the cluster."""
-    rec = Recorder()
+    rec = EventCollector()
     backend = CockroachCluster(
         ClusterConfig(sql_urls=("127.0.0.1:9",), http_port=healthy_cluster.http_port or 0),
         WorkloadConfig(enabled=False),

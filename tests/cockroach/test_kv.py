@@ -28,7 +28,7 @@ from engine.cockroach.kv import (
 from engine.cockroach.publish import Publisher
 from engine.events import WorkloadSample
 
-from .events import Recorder
+from .events import EventCollector
 from .local_cluster import LocalCluster
 
 
@@ -84,8 +84,8 @@ def test_splits_are_n_points_as_kv_go_split_finder() -> None:
 @asynccontextmanager
 async def running_workload(
     cluster: LocalCluster, rate: float, concurrency: int, speed: float = 1.0
-) -> AsyncIterator[tuple[KvWorkload, Recorder]]:
-    rec = Recorder()
+) -> AsyncIterator[tuple[KvWorkload, EventCollector]]:
+    rec = EventCollector()
     seeds, options = options_from_urls(cluster.sql_urls, 26257)
     book = NodeBook(seeds, 26257)
     kv = KvWorkload(
@@ -102,7 +102,7 @@ async def running_workload(
         tg.cancel_scope.cancel()
 
 
-def samples(rec: Recorder) -> list[WorkloadSample]:
+def samples(rec: EventCollector) -> list[WorkloadSample]:
     return [e for e in rec.of(WorkloadSample) if isinstance(e, WorkloadSample)]
 
 

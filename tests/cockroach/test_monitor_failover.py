@@ -21,7 +21,7 @@ from engine.cockroach.monitor import ClusterMonitor, MonitorTiming
 from engine.cockroach.publish import Publisher
 from engine.events import Event, MonitorStatus, NodeObserved, Notice
 
-from .events import Recorder
+from .events import EventCollector
 from .local_cluster import LocalCluster
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
@@ -34,12 +34,12 @@ what it takes, so a loaded machine never fails the test; speed is measured in be
 @dataclass
 class Running:
     monitor: ClusterMonitor
-    rec: Recorder
+    rec: EventCollector
 
 
 @asynccontextmanager
 async def start_monitor(cluster: LocalCluster) -> AsyncIterator[Running]:
-    rec = Recorder()
+    rec = EventCollector()
     seeds, options = options_from_urls(cluster.sql_urls, 26257)
     book = NodeBook(seeds, 26257)
     monitor = ClusterMonitor(book, options, Publisher(rec), timing=MonitorTiming(store_every_s=1.0))
@@ -51,7 +51,7 @@ async def start_monitor(cluster: LocalCluster) -> AsyncIterator[Running]:
         tg.cancel_scope.cancel()
 
 
-def latest_liveness(rec: Recorder) -> dict[str, str]:
+def latest_liveness(rec: EventCollector) -> dict[str, str]:
     latest: dict[str, str] = {}
     for e in rec.of(NodeObserved):
         assert isinstance(e, NodeObserved)

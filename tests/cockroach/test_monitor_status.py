@@ -22,17 +22,17 @@ from engine.cockroach.queries import NodeRow
 from engine.config.model import ClusterConfig, WorkloadConfig
 from engine.events import MonitorStatus, NodeObserved, Notice
 
-from .events import Recorder
+from .events import EventCollector
 
 
-def monitor(rec: Recorder, seeds: tuple[Endpoint, ...] = ()) -> ClusterMonitor:
+def monitor(rec: EventCollector, seeds: tuple[Endpoint, ...] = ()) -> ClusterMonitor:
     return ClusterMonitor(NodeBook(seeds, 26257), ConnectOptions(), Publisher(rec))
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("seeds", [(), (Endpoint("127.0.0.1", 9),)], ids=["no address", "refused"])
 async def test_waiting_for_the_first_node_is_not_down(seeds: tuple[Endpoint, ...]) -> None:
-    rec = Recorder()
+    rec = EventCollector()
     mon = monitor(rec, seeds)
     async with anyio.create_task_group() as tg:
         tg.start_soon(mon.run)
@@ -47,7 +47,7 @@ async def test_waiting_for_the_first_node_is_not_down(seeds: tuple[Endpoint, ...
 
 @pytest.mark.anyio
 async def test_a_cluster_that_answered_once_is_reconnecting_then_down() -> None:
-    rec = Recorder()
+    rec = EventCollector()
     mon = monitor(rec)
     mon._lost(SqlUnavailable("no SQL address known yet"), 1)
     assert mon.status == "waiting"
@@ -63,7 +63,7 @@ async def test_a_cluster_that_answered_once_is_reconnecting_then_down() -> None:
 @pytest.mark.anyio
 async def test_one_nanosecond_before_expiry_is_live_through_the_monitor() -> None:
     """The poll's clock (a DECIMAL) and the expiration string meet as integers."""
-    rec = Recorder()
+    rec = EventCollector()
     mon = monitor(rec)
     exp = parse_expiration("1795756284.355475903,0")
     row = NodeRow(Liveness(1, 1, exp), address="10.0.0.1:26357", locality="cloud=a")

@@ -25,7 +25,7 @@ from engine.cockroach.publish import Publisher
 from engine.cockroach.queries import NodeRow
 from engine.events import ProbeObserved
 
-from .events import Recorder
+from .events import EventCollector
 from .local_cluster import pick_port
 
 NOT_HEALTHY = {"error": "node is not healthy", "code": 14, "message": "node is not healthy"}
@@ -117,7 +117,7 @@ async def test_probes_tell_ready_not_ready_and_down(
     http_nodes: tuple[int, list[FakeHttpNode], NodeBook], record_property: pytest.RecordProperty
 ) -> None:
     port, nodes, book = http_nodes
-    rec = Recorder()
+    rec = EventCollector()
     probes = NodeProbes(book, Publisher(rec), port, vars_every_s=1.0)
     async with anyio.create_task_group() as tg:
         tg.start_soon(probes.run)
@@ -155,7 +155,7 @@ async def test_blackholed_host_reads_down_within_the_timeout() -> None:
     """A host that never answers (TEST-NET-1, unroutable) is down after the short timeout."""
     book = NodeBook([], 26257)
     book.learn([NodeRow(Liveness(7, 1, 2 * 10**18), address="192.0.2.1:26357")], {7: "live"})
-    rec = Recorder()
+    rec = EventCollector()
     probes = NodeProbes(book, Publisher(rec), 8080, timeout_s=0.3)
     async with anyio.create_task_group() as tg:
         tg.start_soon(probes.run)

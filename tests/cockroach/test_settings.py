@@ -9,7 +9,7 @@ from engine.cockroach.publish import Publisher
 from engine.cockroach.settings import apply_settings, setting_statement
 from engine.events import Notice, SettingApplied
 
-from .events import Recorder
+from .events import EventCollector
 from .local_cluster import LocalCluster
 
 
@@ -37,7 +37,7 @@ async def test_each_setting_is_reported_and_a_refusal_does_not_stop_the_rest(
     healthy_cluster: LocalCluster,
 ) -> None:
     n = healthy_cluster.node(1)
-    rec = Recorder()
+    rec = EventCollector()
     results = await apply_settings(
         [("server.time_until_store_dead", "1m15s"), ("bad name", "1"), ("kv.x.y", "2")],
         ConnectOptions(),

@@ -36,7 +36,7 @@ from engine.config.model import ClusterConfig, WorkloadConfig
 from engine.events import MonitorStatus, Notice, ProbeObserved
 from engine.kube.pki import cert_pem, issue_leaf, make_ca, write_private
 
-from .events import Recorder
+from .events import EventCollector
 from .local_cluster import LocalCluster, ServerTls
 
 
@@ -151,7 +151,7 @@ async def test_monitor_and_probes_verify_the_clusters_own_ca(
     secure_cluster: tuple[LocalCluster, Pki],
 ) -> None:
     cluster, pki = secure_cluster
-    rec = Recorder()
+    rec = EventCollector()
     backend = CockroachCluster(
         ClusterConfig(
             sql_urls=tuple(n.sql_address for n in cluster.nodes),
@@ -185,7 +185,7 @@ async def test_a_url_naming_the_right_ca_wins_over_the_demo_files_wrong_one(
     cluster, pki = secure_cluster
     n = cluster.node(2)
     url = f"postgresql://root@{n.sql_address}/defaultdb?sslmode=verify-full&sslrootcert={pki.ca}"
-    rec = Recorder()
+    rec = EventCollector()
     backend = CockroachCluster(
         ClusterConfig(sql_urls=(url,), secure=True, sslrootcert=pki.wrong_ca, settings=()),
         WorkloadConfig(enabled=False),
@@ -202,7 +202,7 @@ async def test_a_wrong_ca_is_refused_with_one_clear_line(
     secure_cluster: tuple[LocalCluster, Pki],
 ) -> None:
     cluster, pki = secure_cluster
-    rec = Recorder()
+    rec = EventCollector()
     backend = CockroachCluster(
         ClusterConfig(
             sql_urls=tuple(n.sql_address for n in cluster.nodes),
@@ -234,7 +234,7 @@ async def test_probes_refuse_a_node_certificate_from_another_ca(
     n = cluster.node(1)
     book = NodeBook([], 26257)
     book.learn([NodeRow(Liveness(1, 1, 2 * 10**18), address=f"{n.host}:26357")], {1: "live"})
-    rec = Recorder()
+    rec = EventCollector()
     for ca, want in ((pki.ca, "ready"), (pki.wrong_ca, "down")):
         probes = NodeProbes(
             book,

@@ -16,7 +16,7 @@ from scenes import WALL0
 
 from engine import events as ev
 from engine.room import open_room
-from engine.room_api import ACCEPTED, Reply, RoomCommands, RoomOptions
+from engine.room_api import ACCEPTED, Playback, Reply, RoomCommands, RoomOptions, refused
 from engine.sim.fleet import rehearsal_demo
 from engine.state import RoomState, fold
 from tui.app import RoomApp
@@ -84,6 +84,26 @@ class ScriptedRoom:
     async def check(self) -> Reply:
         self.calls.append(("check", ""))
         return ACCEPTED
+
+    # A live room: no playback, replay controls refused, as ``engine.room.Room`` answers.
+    playback: Playback | None = None
+
+    def notice(
+        self, message: str, level: ev.NoticeLevel = "info", cloud: str | None = None
+    ) -> None:
+        self.publish(ev.Notice(level=level, message=message, cloud=cloud, t=self.state.t))
+
+    async def wait_idle(self) -> None:
+        return None
+
+    async def toggle_pause(self) -> Reply:
+        return refused("not a replay")
+
+    async def faster(self) -> Reply:
+        return refused("not a replay")
+
+    async def slower(self) -> Reply:
+        return refused("not a replay")
 
 
 def scripted_opener(room: ScriptedRoom) -> Callable[[], AbstractAsyncContextManager[RoomCommands]]:

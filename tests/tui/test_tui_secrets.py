@@ -19,9 +19,9 @@ from scenes import run_started
 from textual.pilot import Pilot
 
 from engine import events as ev
-from engine.commands import RoomOptions
 from engine.config.model import KubernetesConfig
 from engine.room import open_room
+from engine.room_api import RoomOptions
 from engine.sim.fleet import rehearsal_demo
 from tui.app import RoomApp
 

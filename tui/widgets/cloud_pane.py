@@ -151,15 +151,15 @@ class CloudPane(RoomLines):
             self.border_subtitle = subtitle
 
     @staticmethod
-    def _tail(view: RoomView, cloud: CloudState, room: int) -> tuple[str, ...]:
-        """The last ``room`` log lines, ``shown``: a pane shows what fits, from the ring."""
-        if not room:
+    def _tail(view: RoomView, cloud: CloudState, log_rows: int) -> tuple[str, ...]:
+        """The last ``log_rows`` log lines, ``shown``: a pane shows what fits, from the ring."""
+        if not log_rows:
             return ()
         lines: tuple[str, ...] = cloud.log_tail
-        if view.logs is not None and room > len(lines):
+        if view.logs is not None and log_rows > len(lines):
             ring = view.logs.get(cloud.name).lines
-            lines = tuple(ring[i] for i in range(max(0, len(ring) - room), len(ring)))
-        return tuple(shown(line) for line in lines[-room:])
+            lines = tuple(ring[i] for i in range(max(0, len(ring) - log_rows), len(ring)))
+        return tuple(shown(line) for line in lines[-log_rows:])
 
     def build(self, view: RoomView, width: int, height: int) -> list[Line]:
         cloud = view.state.clouds.get(self.cloud)
@@ -215,16 +215,16 @@ class CloudPane(RoomLines):
         lines.append((*strip, (count, "$text-muted"), (" " * max(1, gap), ""), (clock, "bold")))
         nodes = view.state.nodes_of(cloud.name)
         if nodes and height >= len(lines) + len(nodes) + 2 + LOG_ROWS:
-            lines.extend(node_rows(view, nodes, width))  # room for a row per node
+            lines.extend(node_rows(view, nodes, width))  # space for a row per node
         else:
             lines.append(node_cells(view, nodes, cloud.expected_nodes, width))
         if cloud.status == "failed":
             lines.append(((fit(f"✖ {shown(cloud.error)}", width), "bold $step-failed"),))
         elif cur is not None and cur.message:
             lines.append(((fit(shown(cur.message), width), "$text-muted"),))
-        room = max(0, min(LOG_ROWS, height - len(lines)))
+        log_rows = max(0, min(LOG_ROWS, height - len(lines)))
         if view.tick % SLOW_EVERY == self.index % SLOW_EVERY or not self._log:
-            self._log = self._tail(view, cloud, room)
-        for text in self._log[-room:] if room else ():
+            self._log = self._tail(view, cloud, log_rows)
+        for text in self._log[-log_rows:] if log_rows else ():
             lines.append(((fit(text, width), "$text-muted"),))
         return lines

@@ -58,8 +58,8 @@ class Leaderboard(RoomLines):
         # Clouds still on their way keep their rows, so the board never changes height
         # (a height change is a layout pass and a full repaint).
         waiting = [c for c in clouds if c.time_to_join_s is None]
-        room = min(len(clouds), BOARD_ROWS) - len(ranked)
-        for c in waiting[:room]:
+        rows_left = min(len(clouds), BOARD_ROWS) - len(ranked)
+        for c in waiting[:rows_left]:
             look = cloud_look(c)
             lines.append(
                 (
@@ -69,7 +69,7 @@ class Leaderboard(RoomLines):
                 )
             )
         if len(clouds) > BOARD_ROWS:
-            rest = [*joined[BOARD_ROWS:], *waiting[room:]]
+            rest = [*joined[BOARD_ROWS:], *waiting[rows_left:]]
             done = sum(1 for c in rest if c.time_to_join_s is not None)
             failed = sum(1 for c in rest if c.status == "failed")
             more: list[Part] = [(f" + {len(rest)} more: {done} joined", "$text-muted")]

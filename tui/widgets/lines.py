@@ -41,16 +41,16 @@ def line_len(line: Line) -> int:
 def pad(line: Line, width: int) -> Line:
     """Cut or fill a line to exactly ``width`` cells (so an old longer row is overwritten)."""
     out: list[Part] = []
-    room = width
+    cells_left = width
     for text, style in line:
-        if room <= 0:
+        if cells_left <= 0:
             break
-        if len(text) > room:
-            text = fit(text, room)
+        if len(text) > cells_left:
+            text = fit(text, cells_left)
         out.append((text, style))
-        room -= len(text)
-    if room > 0:
-        out.append((" " * room, ""))
+        cells_left -= len(text)
+    if cells_left > 0:
+        out.append((" " * cells_left, ""))
     return tuple(out)
 
 

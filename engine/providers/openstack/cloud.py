@@ -15,7 +15,7 @@ from typing import Any
 from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import PermanentStepError, StepError
 from engine.ledger import LedgerRecord
-from engine.plan import Step, StepContext, StepFn
+from engine.plan import Step, StepContext, StepFn, plan_step
 from engine.providers.openstack import access, compute, inventory
 from engine.providers.openstack.compute import UserData, default_user_data
 from engine.providers.openstack.connection import API_TIMEOUT_S, CloudSession
@@ -67,13 +67,13 @@ class OpenStackCloud:
     def steps(self) -> Sequence[Step]:
         no_volumes = self.cloud.volume_size_gb <= 0
         return (
-            Step("resolve", self._bind(access.resolve), timeout_s=180.0),
-            Step("keypair", self._bind(access.keypair), timeout_s=120.0),
-            Step("security_group", self._bind(access.security_group), timeout_s=180.0),
-            Step("floating_ips", self._bind(compute.floating_ips), timeout_s=180.0),
-            Step("servers", self._bind(partial(compute.servers, user_data=self._user_data))),
-            Step("volumes", self._bind(compute.volumes), skip=no_volumes),
-            Step("boot", self._bind(compute.boot), timeout_s=900.0),
+            plan_step("resolve", self._bind(access.resolve)),
+            plan_step("keypair", self._bind(access.keypair)),
+            plan_step("security_group", self._bind(access.security_group)),
+            plan_step("floating_ips", self._bind(compute.floating_ips)),
+            plan_step("servers", self._bind(partial(compute.servers, user_data=self._user_data))),
+            plan_step("volumes", self._bind(compute.volumes), skip=no_volumes),
+            plan_step("boot", self._bind(compute.boot)),
             *(self._with_facts(step) for step in self._extra_steps),
         )
 
