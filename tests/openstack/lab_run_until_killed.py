@@ -15,7 +15,7 @@ import anyio
 from os_harness import lab_cloud, make_ctx
 
 from engine.config.model import DemoConfig
-from engine.providers.openstack import OpenStackCloud
+from engine.providers.openstack.cloud import OpenStackCloud
 from engine.runner import run_cloud
 
 

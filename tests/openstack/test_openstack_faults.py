@@ -23,9 +23,10 @@ from engine.clock import ScaledClock
 from engine.config.model import CloudConfig, DemoConfig
 from engine.errors import PermanentStepError, StepError, TransientStepError
 from engine.events import Event, StepProgress
-from engine.providers.openstack import compute, preflight
+from engine.providers.openstack import compute
 from engine.providers.openstack.connection import CloudSession, load_region
 from engine.providers.openstack.errors import step_error
+from engine.providers.openstack.preflight import preflight
 
 pytestmark = pytest.mark.anyio
 

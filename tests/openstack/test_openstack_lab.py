@@ -37,9 +37,11 @@ from engine.events import (
 from engine.kube import render_user_data
 from engine.ledger import Ledger
 from engine.plan import Step, StepContext
-from engine.providers.openstack import OpenStackCloud, find_leftovers, preflight, sweep
 from engine.providers.openstack.access import find_image
+from engine.providers.openstack.cloud import OpenStackCloud
+from engine.providers.openstack.preflight import preflight
 from engine.providers.openstack.rules import Reachability, reachability
+from engine.providers.openstack.sweep import find_leftovers, sweep
 from engine.rundir import new_run_id
 from engine.runner import Outcome, run_cloud
 from engine.targets import Target
