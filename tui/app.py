@@ -36,6 +36,7 @@ from tui.inbox import EventInbox, LogBook
 from tui.questions import Questions, bar_of
 from tui.screens.check import CheckScreen
 from tui.screens.help import HelpScreen
+from tui.screens.opening import OpeningScreen
 from tui.screens.room import RoomScreen
 from tui.screens.zoom import ZoomScreen
 from tui.view import SLOW_EVERY, RoomView
@@ -122,7 +123,14 @@ class RoomApp(App[int]):
         return {name: STAGE.variables[name] for name in ROOM_VARIABLES}
 
     def on_mount(self) -> None:
-        self.push_screen(RoomScreen())
+        # The first frame is one line (``OpeningScreen``); the room replaces it right after.
+        self.push_screen(OpeningScreen())
+        self.call_after_refresh(self._show_room)
+
+    def _show_room(self) -> None:
+        """After the first frame: build the room screen (its widgets and their styles),
+        then, after its first frame, open the engine."""
+        self.switch_screen(RoomScreen())
         self.set_interval(1.0 / self._tick_hz, self._tick, name="fold")
         self.call_after_refresh(self._open_after_first_frame)
 

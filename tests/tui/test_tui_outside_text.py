@@ -179,7 +179,9 @@ async def _settle(app: RoomApp, pilot: Pilot[Any], t: float) -> None:
 async def _example(live: LiveApp, text: str, n: int) -> None:
     app, pilot = live.app, live.pilot
     while not isinstance(app.screen, RoomScreen):  # start from the room, whatever was left
-        app.pop_screen()
+        if any(isinstance(s, RoomScreen) for s in app.screen_stack):
+            app.pop_screen()
+        # else: the room replaces the opening screen right after the first frame
         await pilot.pause()
     t0 = 100.0 * n
     show = _show(text, n)
