@@ -145,6 +145,20 @@ def test_sql_sessions_verify_full_against_the_clusters_ca(
     session.close()
 
 
+def secure_monitor(cluster: LocalCluster, ca: Path) -> CockroachCluster:
+    """The real monitor and probes on every node of the secure fixture, trusting ``ca``."""
+    return CockroachCluster(
+        ClusterConfig(
+            sql_urls=tuple(n.sql_address for n in cluster.nodes),
+            http_port=cluster.http_port or 0,
+            secure=True,
+            sslrootcert=ca,
+            settings=(),
+        ),
+        WorkloadConfig(enabled=False),
+    )
+
+
 @pytest.mark.anyio
 @pytest.mark.slow
 async def test_monitor_and_probes_verify_the_clusters_own_ca(
@@ -152,16 +166,7 @@ async def test_monitor_and_probes_verify_the_clusters_own_ca(
 ) -> None:
     cluster, pki = secure_cluster
     rec = EventCollector()
-    backend = CockroachCluster(
-        ClusterConfig(
-            sql_urls=tuple(n.sql_address for n in cluster.nodes),
-            http_port=cluster.http_port or 0,
-            secure=True,
-            sslrootcert=pki.ca,
-            settings=(),
-        ),
-        WorkloadConfig(enabled=False),
-    )
+    backend = secure_monitor(cluster, pki.ca)
     async with anyio.create_task_group() as tg:
         tg.start_soon(backend.run, rec, ScaledClock(1.0))
 
@@ -203,16 +208,7 @@ async def test_a_wrong_ca_is_refused_with_one_clear_line(
 ) -> None:
     cluster, pki = secure_cluster
     rec = EventCollector()
-    backend = CockroachCluster(
-        ClusterConfig(
-            sql_urls=tuple(n.sql_address for n in cluster.nodes),
-            http_port=cluster.http_port or 0,
-            secure=True,
-            sslrootcert=pki.wrong_ca,
-            settings=(),
-        ),
-        WorkloadConfig(enabled=False),
-    )
+    backend = secure_monitor(cluster, pki.wrong_ca)
     async with anyio.create_task_group() as tg:
         tg.start_soon(backend.run, rec, ScaledClock(1.0))
         await rec.wait_for(lambda e: isinstance(e, MonitorStatus) and e.state == "down", within=15)
