@@ -13,8 +13,10 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import TextIO
 
 from engine.room_api import RoomCommands, RoomOptions
+from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, THEME_NAMES, check_themes
 from tui.commands.demo_source import (
     EXIT_BAD_INPUT,
@@ -46,12 +48,20 @@ def check_screen_options(theme: str) -> list[str]:
 
 
 def open_screen(opener: Callable[[], AbstractAsyncContextManager[RoomCommands]], theme: str) -> int:
-    """Run the room App until the presenter quits; its exit code."""
+    """Run the room App until the presenter quits; its exit code. What the show left
+    behind (and the command that cleans it up) is printed once the terminal is back."""
     from tui.app import RoomApp
 
     app = RoomApp(opener, theme=theme)
     code = app.run(mouse=False)
+    print_farewell(app.farewell, sys.stdout)
     return int(code or 0)
+
+
+def print_farewell(lines: list[str], out: TextIO) -> None:
+    for line in lines:
+        print(shown(line), file=out)
+    out.flush()
 
 
 def run(args: argparse.Namespace) -> int:
