@@ -216,15 +216,19 @@ class RoomApp(App[int]):
         if choice != "teardown" or link is None or self.engine_gone:
             await self.leave(0, ending=choice)
             return
-        reply = await link.stop(teardown=True)
-        if not reply.accepted:
-            self.questions.say(reply.reason)
-            return
         # Stay and show the teardown; the screen closes when the engine has gone.
         self._quit_when_gone = True
         self.questions.say(
             f"tearing down run {self.state.run_id}; the screen closes when the engine has stopped"
         )
+        self.run_worker(self._stop_after_teardown(link), name="teardown", exit_on_error=False)
+
+    async def _stop_after_teardown(self, link: ShowLink) -> None:
+        """The answer comes once the teardown has run (minutes on real clouds)."""
+        reply = await link.stop(teardown=True)
+        if not reply.accepted and not self.engine_gone:
+            self._quit_when_gone = False
+            self.questions.say(reply.reason)
 
     def _engine_went(self, state: RoomState, gone: ev.EngineGone) -> RoomState:
         """Keep the last state; one line (run id, teardown command) on the notice bar."""

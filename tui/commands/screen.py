@@ -1,5 +1,8 @@
 """``crossroom`` with no subcommand: the control room on the rehearsal fleet or ``--config``.
 
+The show runs in an engine process of its own (``engine.engine_process``), started once
+the screen has painted its first frame; the screen is one client of it.
+
 Everything that can be wrong is checked before the terminal is taken over: the demo file
 (its one-line errors on stderr, exit 2), the theme name and every theme colour (a bad
 colour would otherwise crash Textual mid-show), the speed. Textual restores the terminal
@@ -10,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -72,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        demo = load(args.config)
+        load(args.config)  # its errors before the screen; the engine process loads it again
     except BadInput as exc:
         return report_bad_input(exc)
     options = RoomOptions(
@@ -80,10 +83,20 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
     )
+    return open_screen(lambda: spawned_show(args.config, options), args.theme)
 
-    def opener() -> AbstractAsyncContextManager[RoomCommands]:
-        from engine.room import open_room  # after the first frame (the App opens it then)
 
-        return open_room(demo, options)
+@asynccontextmanager
+async def spawned_show(config: str | None, options: RoomOptions) -> AsyncIterator[RoomCommands]:
+    """The show's engine in a process of its own, this screen attached to it: a hang-up,
+    a closed SSH session or a killed screen leaves the show running (``crossroom attach``
+    comes back to it). Entered after the first frame (the App opens the room then), so
+    the presenter sees the screen before the engine has started."""
+    import anyio
 
-    return open_screen(opener, args.theme)
+    from engine.engine_process import spawn_show
+    from engine.room_client import attach_room
+
+    address = await anyio.to_thread.run_sync(spawn_show, config, options, abandon_on_cancel=True)
+    async with attach_room(address.socket_path) as room:
+        yield room
