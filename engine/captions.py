@@ -221,3 +221,12 @@ def _workload(e: ev.WorkloadSample, state: RoomState) -> str | None:
     if grew <= 0:
         return None
     return f"kv errors {e.errors_total} (+{grew}), {e.ops_per_s:,.0f} ops/s"
+
+
+# --- the screen's own side ---------------------------------------------------------------------
+
+
+@_captions(ev.EngineGone)
+def _engine_gone(e: ev.EngineGone, state: RoomState) -> str:
+    run = e.run_id or state.run_id
+    return f"the engine of run {run} has gone; this is the show as last seen"

@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 
+from engine import events as ev
 from engine.captions import caption_of
 from engine.room_api import RoomCommands
 from engine.state import RoomState, apply
@@ -99,8 +100,8 @@ class AudienceApp(App[int]):
         caption = self.caption
         for event in events:
             caption = caption_of(event, state) or caption
-            if event.kind == "engine_gone":
-                self.gone = state.run_id or "?"
+            if isinstance(event, ev.EngineGone):
+                self.gone = event.run_id or state.run_id or "?"
             state = apply(state, event)
         if state.t != self.state.t:
             self._anchor = (state.t, self._mono())

@@ -27,6 +27,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "attach",
     "ls",
     "stop",
+    "serve",
 )
 """Modules in ``tui.commands``; each adds its parser to the ``crossroom`` command line."""
 

@@ -203,3 +203,20 @@ async def test_an_engine_that_cannot_be_reached_is_one_line_and_exit_1() -> None
                 break
             await pilot.pause(0.02)
     assert app.return_value == 1
+
+
+async def test_an_engine_that_goes_away_leaves_the_last_state_and_says_so() -> None:
+    room = ScriptedRoom(mid_show(15))
+    app = audience(room)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(app, pilot, room)
+        run_id = room.state.run_id
+        room.publish(
+            ev.EngineGone(run_id=run_id, teardown_command=f"crossroom teardown {run_id}", t=131.0)
+        )
+        shown = await settle(app, pilot, room)
+        assert app.gone == run_id
+        assert f"the engine of run {run_id} has gone" in shown
+        for c in room.state.cloud_list():
+            assert c.label in shown
+        assert app.is_running  # the viewer stays up until someone closes it
