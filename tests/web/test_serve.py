@@ -56,7 +56,8 @@ def test_a_visitor_runs_the_read_only_attach_of_that_run_quoted_for_the_shell() 
 
 
 async def _client(token: str | None) -> TestClient:
-    server = audience_server("true", host="127.0.0.1", port=0, token=token, title="t")
+    title = "crossroom: <script>alert(1)</script>"
+    server = audience_server("true", host="127.0.0.1", port=0, token=token, title=title)
     client = TestClient(TestServer(await server._make_app()))
     await client.start_server()
     return client
@@ -74,6 +75,7 @@ async def test_a_token_is_needed_on_the_page_and_the_websocket_then_a_cookie_car
         assert page.cookies[TOKEN_COOKIE]["httponly"]
         html = await page.text()
         assert f'data-session-websocket-url="ws://{client.host}:{client.port}/ws"' in html
+        assert "<script>alert" not in html and "&lt;script&gt;alert(1)" in html
         # The cookie now opens the page without the query (static files never need it).
         assert (await client.get("/")).status == 200
         assert (await client.get("/static/js/textual.js")).status == 200

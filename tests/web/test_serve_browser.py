@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,16 @@ def processes_naming(text: str) -> list[int]:
     return found
 
 
+@dataclass
+class Show:
+    address: ShowAddress
+    state: Path
+    leave: threading.Event
+    """Set it and the presenter detaches: the rehearsal's engine then stops."""
+
+
 @pytest.fixture
-def show() -> Iterator[tuple[ShowAddress, Path]]:
+def show() -> Iterator[Show]:
     """A rehearsal engine in its own process, started and provisioning, with a presenter
     attached (a rehearsal stops when its last presenter leaves); stopped after.
     Its state dir is short: a Unix socket path has room for about 100 bytes."""
@@ -107,7 +116,7 @@ def show() -> Iterator[tuple[ShowAddress, Path]]:
     holder.start()
     try:
         assert started.wait(60) and not failed, failed
-        yield address, state
+        yield Show(address, state, leave)
     finally:
         leave.set()
         holder.join(60)
@@ -122,8 +131,8 @@ def show() -> Iterator[tuple[ShowAddress, Path]]:
 
 
 @pytest.fixture
-def served(show: tuple[ShowAddress, Path]) -> Iterator[tuple[str, ShowAddress, Path]]:
-    address, state = show
+def served(show: Show) -> Iterator[tuple[str, ShowAddress, Path]]:
+    address, state = show.address, show.state
     port = free_port()
     serve = subprocess.Popen(
         [
@@ -217,10 +226,8 @@ def test_the_page_shows_the_show_and_its_keys_kill_nothing(
     assert [s.run_id for s in running_shows(state)] == [address.run_id]
 
 
-def test_nothing_is_left_running_after_serve_stops(
-    browser: Any, show: tuple[ShowAddress, Path]
-) -> None:
-    address, state = show
+def test_nothing_is_left_running_after_serve_stops(browser: Any, show: Show) -> None:
+    address, state = show.address, show.state
     port = free_port()
     serve = subprocess.Popen(
         [sys.executable, "-m", "tui", "serve", "--state-dir", str(state), "--port", str(port)],
@@ -245,3 +252,39 @@ def test_nothing_is_left_running_after_serve_stops(
     while processes_naming(f"attach --audience {address.run_id}"):
         assert time.monotonic() < deadline, "a visitor's viewer outlived crossroom serve"
         time.sleep(0.2)
+
+
+def test_serve_stops_by_itself_when_its_show_ends(show: Show) -> None:
+    port = free_port()
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "serve",
+            "--state-dir",
+            str(show.state),
+            "--port",
+            str(port),
+            show.address.run_id,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        show.leave.set()  # the last presenter leaves the rehearsal: its engine stops
+        out, _ = serve.communicate(timeout=60)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.communicate()
+    assert serve.returncode == 0
+    assert f"run {show.address.run_id} has ended; no longer serving it" in out
+    assert "Traceback" not in out

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import ipaddress
+import os
 import re
 import secrets
 import shlex
@@ -28,11 +29,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.rundir import state_dir, valid_run_id
+from engine.terminal_text import shown
 from tui.commands.option_checks import state_dir_problem
 
 EXIT_NONE = 1
 EXIT_BAD_INPUT = 2
 DEFAULT_PORT = 8000
+WATCH_EVERY_S = 2.0
+"""How often serve asks whether its show is still running (it stops serving when not)."""
 TOKEN_COOKIE = "crossroom_token"
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 """What a Host header may be before it is put into the page's URLs."""
@@ -72,6 +76,24 @@ def visitor_command(run_id: str, state: str) -> str:
     )
 
 
+def show_answers(socket_path: str) -> bool:
+    """Whether the show's engine still answers. Gone: its socket is gone or refuses (an
+    engine removes its socket when it stops); busy or slow still counts as there."""
+    from engine.room_client import AttachRefused
+    from engine.shows import query_info
+    from engine.wire import WireError
+
+    if not os.path.exists(socket_path):
+        return False
+    try:
+        query_info(socket_path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        return False
+    except (AttachRefused, OSError, WireError):
+        return True
+    return True
+
+
 def token_ok(given: str, token: str) -> bool:
     return hmac.compare_digest(given.encode(), token.encode())
 
@@ -98,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         token=token,
-        title=f"crossroom: {chosen.demo}",
+        title=shown(f"crossroom: {chosen.demo}"),
+        show_socket=chosen.socket_path,
+        run_id=chosen.run_id,
     )
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown_host}:{args.port}/"
@@ -108,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"crossroom: visitors need the token: {url}?token={token}")
         print("crossroom: Ctrl+C stops serving, not the show")
+    print("crossroom: for a projector, add fontsize=28 (or more) to the address's query")
     sys.stdout.flush()
     try:
         server.serve()
@@ -120,9 +145,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def audience_server(command: str, *, host: str, port: int, token: str | None, title: str) -> Any:
+def audience_server(
+    command: str,
+    *,
+    host: str,
+    port: int,
+    token: str | None,
+    title: str,
+    show_socket: str = "",
+    run_id: str = "",
+) -> Any:
     """textual-serve's ``Server`` with the checks above; its page URLs follow the address
-    the visitor used (so the websocket and the cookie go to the same host)."""
+    the visitor used (so the websocket and the cookie go to the same host). With
+    ``show_socket``, serving stops by itself once that show's engine no longer answers."""
+    import asyncio
+
     from aiohttp import web
     from textual_serve.server import Server
 
@@ -160,6 +197,16 @@ def audience_server(command: str, *, host: str, port: int, token: str | None, ti
             return await super().handle_index(request)
 
         async def on_startup(self, app: web.Application) -> None:
-            """Our own start lines are printed by ``run``; no banner."""
+            """Our own start lines are printed by ``run``; no banner. Watch the show."""
+            if show_socket:
+                self._watch = asyncio.create_task(self._watch_show())
+
+        async def _watch_show(self) -> None:
+            alive = True
+            while alive:  # the engine's own process: asked, since nothing here is told
+                await asyncio.sleep(WATCH_EVERY_S)
+                alive = await asyncio.to_thread(show_answers, show_socket)
+            print(f"crossroom: run {run_id} has ended; no longer serving it", flush=True)
+            asyncio.get_running_loop().call_soon(self.request_exit)
 
     return AudienceServer(command, host=host, port=port, title=title)
