@@ -27,11 +27,23 @@ ERROR_CHARS = 60
 E = TypeVar("E", bound=ev.Event)
 Captioner = Callable[[Any, RoomState], "str | None"]
 _CAPTIONERS: dict[type[ev.Event], Captioner] = {}
+KindCaptioner = Callable[[dict[str, Any], RoomState], "str | None"]
+_BY_KIND: dict[str, KindCaptioner] = {}
+"""Captions for events known by their kind and fields (the run-sheet's), read from the
+event's own JSON fields, so they work whichever version of ``engine.events`` is here."""
 
 
 def _captions(cls: type[E]) -> Callable[[Callable[[E, RoomState], str | None]], Captioner]:
     def register(fn: Callable[[E, RoomState], str | None]) -> Captioner:
         _CAPTIONERS[cls] = fn
+        return fn
+
+    return register
+
+
+def _captions_kind(kind: str) -> Callable[[KindCaptioner], KindCaptioner]:
+    def register(fn: KindCaptioner) -> KindCaptioner:
+        _BY_KIND[kind] = fn
         return fn
 
     return register
@@ -44,7 +56,10 @@ def caption_of(event: ev.Event, state: RoomState) -> str | None:
     comparing the two (a node that was suspect and is live again, errors that grew).
     """
     captioner = _CAPTIONERS.get(type(event))
-    return None if captioner is None else captioner(event, state)
+    if captioner is not None:
+        return captioner(event, state)
+    by_kind = _BY_KIND.get(event.kind)
+    return None if by_kind is None else by_kind(ev.to_dict(event), state)
 
 
 def latest_caption(events: list[ev.Event], state: RoomState | None = None) -> str | None:
@@ -230,3 +245,33 @@ def _workload(e: ev.WorkloadSample, state: RoomState) -> str | None:
 def _engine_gone(e: ev.EngineGone, state: RoomState) -> str:
     run = e.run_id or state.run_id
     return f"the engine of run {run} has gone; this is the show as last seen"
+
+
+# --- the run-sheet (cues, the go-gate, expectations) -------------------------------------------
+
+
+@_captions_kind("cue_fired")
+def _cue_fired(e: dict[str, Any], state: RoomState) -> str | None:
+    """A ``say`` cue's words are the caption, verbatim; other cues show as what they do
+    (their kill or revive has its own event and caption)."""
+    text = e.get("text")
+    if e.get("action") == "say" and isinstance(text, str) and text:
+        return text
+    return None
+
+
+@_captions_kind("gate_held")
+def _gate_held(e: dict[str, Any], state: RoomState) -> str:
+    return f"every cloud waits for the go before {e.get('step', 'the next step')}"
+
+
+@_captions_kind("gate_released")
+def _gate_released(e: dict[str, Any], state: RoomState) -> str:
+    return "go: every cloud carries on"
+
+
+@_captions_kind("verdict_decided")
+def _verdict(e: dict[str, Any], state: RoomState) -> str:
+    word = "PASS" if e.get("passed") else "FAIL"
+    measured, expected = e.get("measured", ""), e.get("expected", "")
+    return f"{word} {e.get('name', '')}: {measured} (expected {expected})"

@@ -4,6 +4,8 @@ real room on trio's virtual clock, a node stopped, the cluster healing."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import ClassVar
 
 import anyio
 import pytest
@@ -150,3 +152,39 @@ def test_ordinals(n: int, word: str) -> None:
 )
 def test_durations(seconds: float, words: str) -> None:
     assert duration_words(seconds) == words
+
+
+# The run-sheet's events (the scenario's, by their kind and fields): stand-ins built the
+# same way, so these captions hold before and after those classes are in engine.events.
+@dataclass(frozen=True, kw_only=True)
+class CueFired(ev.Event):
+    kind: ClassVar[str] = "cue_fired"
+    cue: str
+    index: int
+    action: str
+    target: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerdictDecided(ev.Event):
+    kind: ClassVar[str] = "verdict_decided"
+    name: str
+    scope: str
+    passed: bool
+    measured: str
+    expected: str
+
+
+def test_a_say_cue_is_shown_verbatim_and_other_cues_leave_it_to_their_fault() -> None:
+    said = "Now we stop a node in Canonical [live] <b>"
+    assert caption_of(CueFired(cue="intro", index=0, action="say", text=said), RoomState()) == said
+    kill = CueFired(cue="stop", index=1, action="kill", target="canonical/node-1")
+    assert caption_of(kill, RoomState()) is None
+
+
+def test_a_verdict_says_pass_or_fail_with_what_was_measured() -> None:
+    v = VerdictDecided(
+        name="healed within", scope="stop", passed=False, measured="112.0 s", expected="<= 90 s"
+    )
+    assert caption_of(v, RoomState()) == "FAIL healed within: 112.0 s (expected <= 90 s)"
