@@ -162,32 +162,38 @@ async def test_q_and_ctrl_c_close_the_viewer_only(key: str) -> None:
     assert room._sinks == []  # unsubscribed: the viewer let go of the show
 
 
-HOSTILE = "[bold red]EVIL[/]\x1b[31m\x1b]0;pwned\x07<b>\u202e"
+HOSTILE_LABELS = [
+    "[bold red]EVIL[/]\x1b[31m\x1b]0;pwned\x07<b>\u202e",
+    "\x9b31mC1\x85next\u2028line\ud800lone",
+    "tab\there\rcr\x00nul\x7fdel [link=http://x]y[/link]",
+]
 
 
-async def test_outside_text_shows_literally() -> None:
+@pytest.mark.parametrize("hostile", HOSTILE_LABELS)
+async def test_outside_text_shows_literally(hostile: str) -> None:
     start = run_started(3)
     clouds = tuple(
-        ev.CloudInfo(name=c.name, label=HOSTILE if i == 0 else c.label, steps=c.steps)
+        ev.CloudInfo(name=c.name, label=hostile if i == 0 else c.label, steps=c.steps)
         for i, c in enumerate(start.clouds)
     )
     hostile_start = ev.RunStarted(
-        run_id=start.run_id, demo=f"demo {HOSTILE}", simulated=True, clouds=clouds
+        run_id=start.run_id, demo=f"demo {hostile}", simulated=True, clouds=clouds
     )
     name = clouds[0].name
     room = ScriptedRoom(
         [
             hostile_start,
             ev.CloudStarted(cloud=name, t=1.0),
-            ev.StepFailed(cloud=name, step="keypair", error=f"boom {HOSTILE}", duration_s=1, t=2.0),
+            ev.StepFailed(cloud=name, step="keypair", error=f"boom {hostile}", duration_s=1, t=2.0),
         ]
     )
     app = audience(room)
     async with app.run_test(size=(160, 48)) as pilot:
         shown = await settle(app, pilot, room)
-        assert app.caption == f"{HOSTILE} failed at keypair: boom {HOSTILE}"
-        assert visible(HOSTILE)[:16] in shown
-        assert visible(f"{HOSTILE} failed at keypair") in shown
+        assert app.caption is not None
+        assert app.caption.startswith(f"{hostile} failed at keypair: boom ")
+        assert visible(hostile)[:16] in shown
+        assert visible(f"{hostile} failed at keypair") in shown
 
 
 async def test_an_engine_that_cannot_be_reached_is_one_line_and_exit_1() -> None:
