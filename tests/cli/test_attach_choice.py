@@ -7,6 +7,7 @@ outside text: it reaches the terminal with no control character.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from engine.shows import ShowInfo
-from tui.commands.attach import EXIT_BAD_INPUT, EXIT_NONE, choose
+from tui.commands.attach import EXIT_BAD_INPUT, EXIT_NONE, choose, open_audience
 from tui.commands.ls import show_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +117,13 @@ def test_attach_and_stop_with_nothing_running_exit_1(isolated_state_dir: Path) -
         env={"PYTHONPATH": str(ROOT), "CROSSROOM_STATE_DIR": str(isolated_state_dir)},
     )
     assert listed.returncode == 0 and listed.stdout == "no show is running\n"
+
+
+def test_audience_view_missing_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Where this build has no audience view, ``--audience`` says so; no traceback."""
+    monkeypatch.setitem(sys.modules, "tui.audience_app", None)  # the import then fails
+    assert open_audience(contextlib.nullcontext) == EXIT_NONE
+    err = capsys.readouterr().err
+    assert err.startswith("crossroom: the audience view is not available") and err.count("\n") == 1
