@@ -51,6 +51,11 @@ class FloodRoom:
 
         return unsubscribe
 
+    def feed(self, sink: ev.EventSink) -> None:
+        """Send the flood (only the flood) to ``sink`` too: the room's hub, when an engine
+        process serves it to screens over its socket (``bench.key_latency_socket``)."""
+        self._sinks.append(sink)
+
     async def flood(self) -> None:
         clouds = [c.name for c in self.room.demo.clouds]
         per_batch = max(1, round(self.rate * PERIOD_S / len(clouds)))

@@ -10,6 +10,7 @@ event with the run's exact teardown command, keeps its last state, and refuses c
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shlex
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -101,7 +102,6 @@ class RemoteRoom:
         self._pending: dict[int, _Pending] = {}
         self._send_lock = anyio.Lock()
         self._caught_up = anyio.Event()
-        self._changed = anyio.Event()
         self._gone = anyio.Event()
         self._detached = False
 
@@ -132,9 +132,9 @@ class RemoteRoom:
         return None
 
     async def wait_idle(self) -> None:
-        """Return once no cloud is running its plan, or the engine has gone."""
-        while not self.gone and any(c.status == "running" for c in self.state.cloud_list()):
-            await self._changed.wait()
+        """Return once no cloud is running its plan (the engine's own answer: only it knows
+        whether a cloud just started is running yet), or the engine has gone."""
+        await self.request("wait_idle", wait_s=math.inf)
 
     # --- receiving -------------------------------------------------------------------------
 
@@ -178,8 +178,6 @@ class RemoteRoom:
             return  # a kind this version does not know
         self.received += 1
         self._hub.publish(event)
-        changed, self._changed = self._changed, anyio.Event()
-        changed.set()
 
     def _went(self, reason: str) -> None:
         """Say once that the engine has gone (unless this screen detached), refuse the rest."""
@@ -187,7 +185,6 @@ class RemoteRoom:
             return
         self._gone.set()
         self._caught_up.set()
-        self._changed.set()
         for pending in self._pending.values():
             pending.done.set()
         self._pending.clear()
@@ -208,12 +205,13 @@ class RemoteRoom:
         return refused(f"engine for run {self.run_id} has gone")
 
     async def request(
-        self, command: str, args: dict[str, Any] | None = None, wait_s: float = REQUEST_TIMEOUT_S
+        self, command: str, args: dict[str, Any] | None = None, wait_s: float | None = None
     ) -> dict[str, Any]:
         """Send one request and return the engine's answer (``accepted`` false on a timeout
         or a gone engine, with the reason in one line)."""
         if self.gone:
             return _as_message(self._refusal_gone())
+        wait_s = REQUEST_TIMEOUT_S if wait_s is None else wait_s
         self._ids += 1
         request_id = self._ids
         pending = self._pending[request_id] = _Pending()
@@ -234,7 +232,7 @@ class RemoteRoom:
         return _as_message(refused(f"{command}: no answer from the engine in {wait_s:g} s"))
 
     async def call(
-        self, command: str, args: dict[str, Any] | None = None, wait_s: float = REQUEST_TIMEOUT_S
+        self, command: str, args: dict[str, Any] | None = None, wait_s: float | None = None
     ) -> Reply:
         """Any command of ``engine.room_api.COMMAND_NAMES``, by name."""
         return wire.reply_of(await self.request(command, args, wait_s))
@@ -288,8 +286,9 @@ class RemoteRoom:
 
     async def stop(self, teardown: bool = False) -> Reply:
         """Stop the engine (tearing the run down first when asked)."""
-        wait_s = TEARDOWN_TIMEOUT_S if teardown else REQUEST_TIMEOUT_S
-        return await self.call("stop", {"teardown": teardown}, wait_s)
+        return await self.call(
+            "stop", {"teardown": teardown}, TEARDOWN_TIMEOUT_S if teardown else None
+        )
 
 
 def _names(clouds: Sequence[str] | None) -> list[str] | None:
@@ -345,4 +344,8 @@ async def attach_room(
             finally:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(CONNECT_TIMEOUT_S):
                     await room.detach()
+                    # The engine closes a detached connection; letting the reader see that,
+                    # rather than cancelling its read, also sidesteps an asyncio race in
+                    # anyio's UNIX streams (agronholm/anyio#1267).
+                    await room._gone.wait()
                 tg.cancel_scope.cancel()

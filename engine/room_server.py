@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
-from anyio.abc import SocketStream, TaskGroup
+from anyio.abc import SocketStream, TaskGroup, TaskStatus
 
 from engine import wire
 from engine.events import Event, NoticeLevel
@@ -177,10 +177,13 @@ class RoomServer:
 
     # --- lifetime ------------------------------------------------------------------------
 
-    async def serve(self, socket_path: Path) -> None:
+    async def serve(
+        self, socket_path: Path, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
         """Listen until ``stopping``; the socket file is the owner's alone (0600)."""
         listener = await anyio.create_unix_listener(socket_path, mode=0o600)
         off = self.hub.subscribe(self._fan_out, replay=False)
+        task_status.started()
         try:
             async with listener, anyio.create_task_group() as tg:
                 self._tg = tg
@@ -332,6 +335,8 @@ class RoomServer:
                 return
             if command == "info":
                 client.answer(request_id, ACCEPTED, info=self.info())
+            elif command == "wait_idle":
+                self._start(self._wait_idle, client, request_id)
             elif client.role != "presenter":
                 client.answer(request_id, refused(READ_ONLY))
             elif command == "stop":
@@ -380,6 +385,10 @@ class RoomServer:
             log.exception("%s failed", command)
             return refused(f"{command} failed: {_one_line(exc)}")
         return reply if isinstance(reply, Reply) else ACCEPTED
+
+    async def _wait_idle(self, client: _Client, request_id: int) -> None:
+        await self.room.wait_idle()
+        client.answer(request_id, ACCEPTED)
 
     async def _stop_request(self, client: _Client, request_id: int, teardown: bool) -> None:
         reply = await self._call("teardown", {}) if teardown else ACCEPTED

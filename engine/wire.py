@@ -123,9 +123,9 @@ def reply_of(message: dict[str, Any]) -> Reply:
 class LineReader:
     """Whole lines from a byte stream, each at most ``MAX_LINE_BYTES`` (else ``WireError``)."""
 
-    def __init__(self, stream: ByteReceiveStream, max_bytes: int = MAX_LINE_BYTES) -> None:
+    def __init__(self, stream: ByteReceiveStream, max_bytes: int | None = None) -> None:
         self._buffered = BufferedByteReceiveStream(stream)
-        self._max = max_bytes
+        self._max = MAX_LINE_BYTES if max_bytes is None else max_bytes
 
     async def message(self) -> dict[str, Any]:
         """The next message; ``anyio.EndOfStream`` when the peer closed between lines."""

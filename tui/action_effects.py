@@ -13,7 +13,7 @@ from engine.targets import KIND_MEANINGS, KIND_TITLES, node_index, parse_target,
 from tui.action_record import ActionContext
 from tui.look import counted
 from tui.screens.quit import show_link
-from tui.screens.quit_words import holdings_of
+from tui.screens.quit_words import holdings_of, unasked_ending
 
 # --- the show --------------------------------------------------------------------------------
 
@@ -226,8 +226,7 @@ async def quit_room(ctx: ActionContext) -> None:
 
 async def quit_show(ctx: ActionContext) -> None:
     """A screen of an engine process: ask only when real clouds hold or are changing
-    something. A rehearsal detaches (its engine stops when its last screen has left); a
-    real show that made nothing is stopped, so no idle engine is left behind."""
+    something; otherwise leave as ``unasked_ending`` says."""
     host = ctx.host
     holdings = holdings_of(ctx.state)
     if host.engine_gone:
@@ -235,4 +234,4 @@ async def quit_show(ctx: ActionContext) -> None:
     elif holdings.matters:
         host.ask_quit(holdings)
     else:
-        await host.leave(0, ending="leave" if holdings.simulated else "stop")
+        await host.leave(0, ending=unasked_ending(holdings))

@@ -38,7 +38,7 @@ from tui.screens.check import CheckScreen
 from tui.screens.help import HelpScreen
 from tui.screens.opening import OpeningScreen
 from tui.screens.quit import QuitScreen, ShowLink, show_link
-from tui.screens.quit_words import Holdings, QuitChoice, farewell, holdings_of
+from tui.screens.quit_words import Holdings, QuitChoice, farewell, holdings_of, unasked_ending
 from tui.screens.room import RoomScreen
 from tui.screens.zoom import ZoomScreen
 from tui.view import SLOW_EVERY, RoomView
@@ -119,6 +119,7 @@ class RoomApp(App[int]):
         self.engine_gone = False
         """The engine process this screen was attached to has gone (the last state stays)."""
         self._quit_when_gone = False
+        self._quit_before_open = False
         self.ticks_with_events = 0
         for room_theme in THEMES:
             self.register_theme(room_theme)
@@ -158,7 +159,7 @@ class RoomApp(App[int]):
                 unsubscribe = room.subscribe(self.inbox.put, replay=True)
                 try:
                     await self._leave.wait()
-                    await self._end_show(show_link(room))
+                    await self._end_show(room)
                 finally:
                     unsubscribe()
                     self.room = None
@@ -178,6 +179,7 @@ class RoomApp(App[int]):
         if self.playback is None and self.state.run_id:
             self.farewell = farewell(ending, holdings_of(self.state), engine_gone=self.engine_gone)
         self._ending = ending
+        self._quit_before_open = self.room is None
         self._leave.set()
         if self._room_opening:
             try:
@@ -189,9 +191,14 @@ class RoomApp(App[int]):
 
     # --- a show in its own engine process ------------------------------------------------------
 
-    async def _end_show(self, link: ShowLink | None) -> None:
+    async def _end_show(self, room: RoomCommands) -> None:
         """Tell the engine how this screen leaves: detach (the show goes on) or stop it."""
-        if link is None or self.engine_gone or self._ending not in ("leave", "stop"):
+        link = show_link(room)
+        if link is None or self.engine_gone:
+            return
+        if self._ending is None and self._quit_before_open:  # asked nothing: the show's rule
+            self._ending = unasked_ending(holdings_of(room.state))
+        if self._ending not in ("leave", "stop"):
             return
         try:
             async with asyncio.timeout(LEAVE_TIMEOUT_S):

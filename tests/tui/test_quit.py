@@ -9,9 +9,12 @@ state and says so in one line.
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +23,9 @@ from scenes import WALL0, mid_show, run_started
 from textual.pilot import Pilot
 
 from engine import events as ev
+from engine.room_api import RoomCommands
 from tui.app import RoomApp
+from tui.cli import main
 from tui.commands.screen import print_farewell
 from tui.screens.quit import QuitScreen
 from tui.widgets.prompt_bar import PromptBar
@@ -181,3 +186,35 @@ async def test_engine_gone_keeps_the_state_says_one_line_and_refuses_commands() 
         await until(pilot, lambda: not app.is_running, 5, "the screen to close")
     assert ("detach", "") not in room.calls and ("stop", "") not in room.calls
     assert any(f"crossroom teardown --run {RUN}" in line for line in app.farewell)
+
+
+async def test_quitting_before_the_engine_is_up_stops_an_idle_real_show() -> None:
+    """q on the opening frame: once the engine answers, an idle real show is stopped (no
+    idle engine left behind), as it would have been had the screen been open."""
+    room = ScriptedShow(real_show(made=False))
+    engine_up = asyncio.Event()
+
+    @asynccontextmanager
+    async def slow_opener() -> AsyncIterator[RoomCommands]:
+        await engine_up.wait()
+        yield room
+
+    app = RoomApp(slow_opener, theme="stage", wall=lambda: WALL0, monotonic=lambda: 0.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        assert app.room is None
+        asyncio.get_running_loop().call_later(0.3, engine_up.set)  # while q waits for it
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, 5, "the screen to close")
+    assert room.calls == [("stop", "")]
+
+
+def test_a_state_dir_too_deep_for_the_socket_is_one_line_before_the_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    assert main(["--state-dir", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1
+    assert "too deep for the engine's socket" in err and "at most 107" in err

@@ -12,6 +12,7 @@ on exit, also after an error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.room_api import RoomCommands, RoomOptions
+from engine.rundir import new_run_id, state_dir
 from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, THEME_NAMES, check_themes
 from tui.commands.demo_source import (
@@ -75,15 +77,37 @@ def run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        load(args.config)  # its errors before the screen; the engine process loads it again
+        demo = load(args.config)  # its errors before the screen; the engine loads it again
     except BadInput as exc:
         return report_bad_input(exc)
+    problem = socket_path_problem(args.state_dir, demo.run_prefix)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_BAD_INPUT
     options = RoomOptions(
         seed=args.seed,
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
     )
     return open_screen(lambda: spawned_show(args.config, options), args.theme)
+
+
+SOCKET_PATH_MAX = 107
+"""Bytes of a Unix socket's path at most (``sun_path`` is 108 bytes with its NUL)."""
+
+
+def socket_path_problem(state_dir_option: str | None, run_prefix: str) -> str | None:
+    """The engine's socket lives in the run directory: a state dir so deep that its path
+    would not fit is one line here, not an engine that fails to start."""
+    base = state_dir(state_dir_option).absolute()
+    sample = base / "runs" / new_run_id(run_prefix) / "engine.sock"
+    size = len(os.fsencode(sample))
+    if size <= SOCKET_PATH_MAX:
+        return None
+    return (
+        f"state dir {base}: too deep for the engine's socket ({sample.name} in a run there "
+        f"is {size} bytes; at most {SOCKET_PATH_MAX}): use a shorter --state-dir"
+    )
 
 
 @asynccontextmanager

@@ -47,6 +47,14 @@ class Holdings:
         return not self.simulated and bool(self.resources or self.running or self.tearing_down)
 
 
+def unasked_ending(h: Holdings) -> QuitChoice:
+    """How a screen leaves when quitting does not ask: a rehearsal detaches (its engine
+    stops once its last screen has left); a real show that holds and runs nothing is
+    stopped, so no idle engine stays behind. (One that holds something, when there was
+    no asking it, is left running: nothing of it is lost.)"""
+    return "stop" if not h.simulated and not h.matters else "leave"
+
+
 def holdings_of(state: RoomState) -> Holdings:
     clouds = state.cloud_list()
     return Holdings(
