@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from tui.commands.serve import TOKEN_COOKIE, audience_server, is_loopback, visitor_command
+from tui.commands.serve import (
+    TOKEN_COOKIE,
+    audience_server,
+    is_loopback,
+    visible_host,
+    visitor_command,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -39,6 +45,14 @@ def anyio_backend() -> str:
 )
 def test_only_loopback_goes_without_a_token(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+def test_the_address_printed_for_every_address_is_this_machines_name() -> None:
+    import socket
+
+    assert visible_host("0.0.0.0") == socket.gethostname() == visible_host("::")
+    assert visible_host("::1") == "[::1]"
+    assert visible_host("192.168.1.20") == "192.168.1.20"
 
 
 def test_a_visitor_runs_the_read_only_attach_of_that_run_quoted_for_the_shell() -> None:

@@ -288,3 +288,53 @@ def test_serve_stops_by_itself_when_its_show_ends(show: Show) -> None:
     assert serve.returncode == 0
     assert f"run {show.address.run_id} has ended; no longer serving it" in out
     assert "Traceback" not in out
+
+
+def test_a_bind_beyond_loopback_prints_a_token_and_asks_for_it(show: Show) -> None:
+    import re
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tui",
+            "serve",
+            "--state-dir",
+            str(show.state),
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(port),
+            show.address.run_id,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        token = None
+        printed = []
+        while not printed or "fontsize" not in printed[-1]:  # the last start line
+            printed.append(serve.stdout.readline())
+            assert printed[-1], f"serve ended: {printed}"
+            found = re.search(r"\?token=([A-Za-z0-9_-]{20,})$", printed[-1].strip())
+            token = found.group(1) if found else token
+        assert token is not None, f"no token printed whole: {printed}"
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10)
+        assert refused.value.code == 403
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}", timeout=10) as ok:
+            assert ok.status == 200
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.communicate(timeout=30)

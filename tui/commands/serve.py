@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.rundir import state_dir, valid_run_id
-from engine.terminal_text import shown
+from engine.terminal_text import TerminalSafeStream, shown, visible
 from tui.commands.option_checks import state_dir_problem
 
 EXIT_NONE = 1
@@ -67,6 +67,25 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def say_unmasked(line: str) -> None:
+    """Print the one line whose secret is the point: the token must reach the presenter
+    whole, so it skips the masking every other printed line gets (still made visible)."""
+    sys.stdout.flush()
+    out = sys.stdout
+    raw = out.raw if isinstance(out, TerminalSafeStream) else out
+    raw.write(visible(line) + "\n")
+    raw.flush()
+
+
+def visible_host(host: str) -> str:
+    """The host a visitor types: this machine's name for a bind on every address."""
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host
 
 
 def visitor_command(run_id: str, state: str) -> str:
@@ -124,13 +143,13 @@ def run(args: argparse.Namespace) -> int:
         show_socket=chosen.socket_path,
         run_id=chosen.run_id,
     )
-    shown_host = f"[{args.host}]" if ":" in args.host else args.host
+    shown_host = visible_host(args.host)
     url = f"http://{shown_host}:{args.port}/"
     print(f"crossroom: serving the audience view of run {chosen.run_id} ({chosen.demo})")
     if token is None:
         print(f"crossroom: open {url} (loopback only; Ctrl+C stops serving, not the show)")
     else:
-        print(f"crossroom: visitors need the token: {url}?token={token}")
+        say_unmasked(f"crossroom: visitors need the token: {url}?token={token}")
         print("crossroom: Ctrl+C stops serving, not the show")
     print("crossroom: for a projector, add fontsize=28 (or more) to the address's query")
     sys.stdout.flush()
