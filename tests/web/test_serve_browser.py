@@ -338,3 +338,29 @@ def test_a_bind_beyond_loopback_prints_a_token_and_asks_for_it(show: Show) -> No
     finally:
         serve.send_signal(signal.SIGINT)
         serve.communicate(timeout=30)
+
+
+def test_a_port_in_use_is_one_line_and_exit_1(show: Show) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui",
+                "serve",
+                "--state-dir",
+                str(show.state),
+                "--port",
+                str(port),
+                show.address.run_id,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith(f"crossroom: cannot serve on 127.0.0.1:{port}: ")
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stdout
