@@ -226,3 +226,14 @@ async def test_an_engine_that_goes_away_leaves_the_last_state_and_says_so() -> N
         for c in room.state.cloud_list():
             assert c.label in shown
         assert app.is_running  # the viewer stays up until someone closes it
+
+
+@pytest.mark.parametrize("size", [(40, 12), (250, 70)])
+async def test_odd_sizes_keep_the_caption_and_the_badge(size: tuple[int, int]) -> None:
+    room = ScriptedRoom(mid_show(15))
+    app = audience(room)
+    async with app.run_test(size=size) as pilot:
+        shown = await settle(app, pilot, room)
+        assert "REHEARSAL" in shown
+        assert (app.caption or "")[:20] in shown
+        assert app.is_running
