@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from engine.library_logs import route_library_logs
 from engine.terminal_text import safe_standard_streams
 
-SUBCOMMANDS: tuple[str, ...] = ("run", "validate", "check", "teardown", "sweep", "replay")
+SUBCOMMANDS: tuple[str, ...] = (
+    "run",
+    "validate",
+    "check",
+    "teardown",
+    "sweep",
+    "replay",
+    "report",
+)
 """Modules in ``tui.commands``; each adds its parser to the ``crossroom`` command line."""
 
 
