@@ -70,11 +70,15 @@ def _table(head: Sequence[str], rows: Iterable[Sequence[str]], numeric: set[int]
     return "".join(out)
 
 
+def without_web_fonts(svg: str) -> str:
+    """``svg`` without its ``@font-face`` rules: Textual's screenshots name a web font on a
+    CDN; a viewer then uses a local monospace font instead of fetching one."""
+    return _EXTERNAL_FONT.sub("", svg)
+
+
 def svg_image(svg: str, alt: str) -> str:
-    """An SVG (a screenshot) as a ``data:`` image: its styles and ids stay its own, and any
-    web font it names is dropped (Textual's screenshots name one on a CDN)."""
-    cleaned = _EXTERNAL_FONT.sub("", svg)
-    data = base64.b64encode(cleaned.encode()).decode()
+    """An SVG (a screenshot) as a ``data:`` image: its styles and ids stay its own."""
+    data = base64.b64encode(without_web_fonts(svg).encode()).decode()
     return f'<img alt="{_e(alt)}" src="data:image/svg+xml;base64,{data}">'
 
 

@@ -122,3 +122,11 @@ class RoomCommands(Protocol):
     async def slower(self) -> Reply:
         """Play a replay at the next slower speed (refused by a live show)."""
         ...
+
+    async def next_marker(self) -> Reply:
+        """Jump a replay to the next cue, join, fault or revive (refused by a live show)."""
+        ...
+
+    async def previous_marker(self) -> Reply:
+        """Jump a replay back to the marker before (refused by a live show)."""
+        ...
