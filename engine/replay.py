@@ -44,6 +44,9 @@ MAX_SLEEP_S = 0.05
 """Longest uninterrupted sleep, so pause and speed changes take effect at once."""
 SAME_MOMENT_S = 1e-6
 """Markers closer than this to where the replay stands count as where it stands."""
+BACK_GRACE_S = 2.0
+"""Real seconds after passing a marker during which going back skips it (you were just
+there); paused at a marker, going back goes to the one before."""
 
 
 class ReplayRoom:
@@ -154,8 +157,10 @@ class ReplayRoom:
         return ACCEPTED
 
     async def previous_marker(self) -> Reply:
-        """Go back to the marker before where the replay stands."""
-        earlier = [t for t in self.marker_times if t < self.position - SAME_MOMENT_S]
+        """Go back to the marker before where the replay stands; within ``BACK_GRACE_S`` of
+        passing one (as a player's "previous chapter"), to the one before that."""
+        grace = max(SAME_MOMENT_S, BACK_GRACE_S * self.demo_rate)
+        earlier = [t for t in self.marker_times if t < self.position - grace]
         if not earlier:
             return refused("replay: no marker before this moment")
         self._back_to = earlier[-1]
