@@ -44,6 +44,23 @@ class Reply:
 
 ACCEPTED = Reply()
 
+COMMAND_NAMES: tuple[str, ...] = (
+    "start",
+    "retry",
+    "cancel",
+    "kill",
+    "revive",
+    "check",
+    "teardown",
+    "toggle_pause",
+    "faster",
+    "slower",
+    "next_marker",
+    "previous_marker",
+)
+"""The ``RoomCommands`` methods a screen in another process may call over the engine's socket
+(``engine.wire``): each is async and answers with a ``Reply``. A new command is added here."""
+
 
 def refused(reason: str) -> Reply:
     return Reply(accepted=False, reason=reason)

@@ -12,6 +12,8 @@ from functools import partial
 from engine.targets import KIND_MEANINGS, KIND_TITLES, node_index, parse_target, server_name
 from tui.action_record import ActionContext
 from tui.look import counted
+from tui.screens.quit import show_link
+from tui.screens.quit_words import holdings_of
 
 # --- the show --------------------------------------------------------------------------------
 
@@ -208,6 +210,9 @@ async def replay_previous_marker(ctx: ActionContext) -> None:
 
 async def quit_room(ctx: ActionContext) -> None:
     host = ctx.host
+    if show_link(host.room) is not None and host.playback is None:
+        await quit_show(ctx)
+        return
     clouds = ctx.state.cloud_list()
     running = [c for c in clouds if c.status == "running"]
     tearing = [c for c in clouds if c.status == "tearing_down"]
@@ -225,3 +230,17 @@ async def quit_room(ctx: ActionContext) -> None:
         f"crossroom teardown --run {ctx.state.run_id}",
         lambda: host.leave(0),
     )
+
+
+async def quit_show(ctx: ActionContext) -> None:
+    """A screen of an engine process: ask only when real clouds hold or are changing
+    something. A rehearsal detaches (its engine stops when its last screen has left); a
+    real show that made nothing is stopped, so no idle engine is left behind."""
+    host = ctx.host
+    holdings = holdings_of(ctx.state)
+    if host.engine_gone:
+        await host.leave(0)
+    elif holdings.matters:
+        host.ask_quit(holdings)
+    else:
+        await host.leave(0, ending="leave" if holdings.simulated else "stop")

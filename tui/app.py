@@ -37,6 +37,8 @@ from tui.questions import Questions, bar_of
 from tui.screens.check import CheckScreen
 from tui.screens.help import HelpScreen
 from tui.screens.opening import OpeningScreen
+from tui.screens.quit import QuitScreen, ShowLink, show_link
+from tui.screens.quit_words import Holdings, QuitChoice, farewell, holdings_of
 from tui.screens.room import RoomScreen
 from tui.screens.zoom import ZoomScreen
 from tui.view import SLOW_EVERY, RoomView
@@ -111,6 +113,12 @@ class RoomApp(App[int]):
         self._anchor = (0.0, monotonic())
         self._now = 0.0
         self._ticks = 0
+        self._ending: QuitChoice | None = None
+        self.farewell: list[str] = []
+        """Lines for the terminal once the screen has closed (``crossroom`` prints them)."""
+        self.engine_gone = False
+        """The engine process this screen was attached to has gone (the last state stays)."""
+        self._quit_when_gone = False
         self.ticks_with_events = 0
         for room_theme in THEMES:
             self.register_theme(room_theme)
@@ -150,6 +158,7 @@ class RoomApp(App[int]):
                 unsubscribe = room.subscribe(self.inbox.put, replay=True)
                 try:
                     await self._leave.wait()
+                    await self._end_show(show_link(room))
                 finally:
                     unsubscribe()
                     self.room = None
@@ -160,8 +169,15 @@ class RoomApp(App[int]):
         finally:
             self._room_closed.set()
 
-    async def leave(self, code: int = 0) -> None:
-        """Close the room (its workers stop; resources stay in the ledger), then exit."""
+    async def leave(self, code: int = 0, ending: QuitChoice | None = None) -> None:
+        """Close the room (its workers stop; resources stay in the ledger), then exit.
+
+        A screen attached to an engine process (``ShowLink``) ends by ``ending``: leave the
+        show running (detach) or stop it; the lines that say what was left behind are kept
+        for the terminal (``farewell``)."""
+        if self.playback is None and self.state.run_id:
+            self.farewell = farewell(ending, holdings_of(self.state), engine_gone=self.engine_gone)
+        self._ending = ending
         self._leave.set()
         if self._room_opening:
             try:
@@ -170,6 +186,59 @@ class RoomApp(App[int]):
             except TimeoutError:
                 pass
         self.exit(code)
+
+    # --- a show in its own engine process ------------------------------------------------------
+
+    async def _end_show(self, link: ShowLink | None) -> None:
+        """Tell the engine how this screen leaves: detach (the show goes on) or stop it."""
+        if link is None or self.engine_gone or self._ending not in ("leave", "stop"):
+            return
+        try:
+            async with asyncio.timeout(LEAVE_TIMEOUT_S):
+                if self._ending == "leave":
+                    await link.detach()
+                else:
+                    reply = await link.stop()
+                    if not reply.accepted:
+                        self.farewell.append(f"crossroom: stop refused: {shown(reply.reason)}")
+        except (TimeoutError, OSError) as exc:  # the engine went meanwhile: nothing to end
+            self.farewell.append(f"crossroom: the engine did not answer: {shown(str(exc))}")
+
+    def ask_quit(self, holdings: Holdings) -> None:
+        """Leave running, stop, or tear down first (``QuitScreen``); any other key stays."""
+        self.questions.close()
+        self.push_screen(QuitScreen(holdings), self._quit_chosen)
+
+    async def _quit_chosen(self, choice: QuitChoice | None) -> None:
+        link = show_link(self.room)
+        if choice is None:
+            return
+        if choice != "teardown" or link is None or self.engine_gone:
+            await self.leave(0, ending=choice)
+            return
+        # Stay and show the teardown; the screen closes when the engine has gone.
+        self._quit_when_gone = True
+        self.questions.say(
+            f"tearing down run {self.state.run_id}; the screen closes when the engine has stopped"
+        )
+        self.run_worker(self._stop_after_teardown(link), name="teardown", exit_on_error=False)
+
+    async def _stop_after_teardown(self, link: ShowLink) -> None:
+        """The answer comes once the teardown has run (minutes on real clouds)."""
+        reply = await link.stop(teardown=True)
+        if not reply.accepted and not self.engine_gone:
+            self._quit_when_gone = False
+            self.questions.say(reply.reason)
+
+    def _engine_went(self, state: RoomState, gone: ev.EngineGone) -> RoomState:
+        """Keep the last state; one line (run id, teardown command) on the notice bar."""
+        self.engine_gone = True
+        if self._quit_when_gone:
+            self.call_later(self.leave, 0, "teardown")
+        why = f" ({gone.reason})" if gone.reason else ""
+        # The command names the run; the reason goes last (a narrow bar cuts the end).
+        line = f"the engine has gone; what it made stays: {gone.teardown_command}{why}"
+        return apply(state, ev.Notice(level="error", message=line, t=state.t))
 
     # --- the tick ------------------------------------------------------------------------------
 
@@ -185,6 +254,8 @@ class RoomApp(App[int]):
                 self.logs.add(event.cloud, event.lines)
             elif isinstance(event, ev.RunStarted):
                 self.logs.clear()
+            elif isinstance(event, ev.EngineGone):
+                state = self._engine_went(state, event)
         if state.run_id != self.state.run_id or self.focused_cloud not in state.clouds:
             self.focused_cloud = state.cloud_order[0] if state.cloud_order else None
         if state.t != self.state.t:
@@ -198,7 +269,7 @@ class RoomApp(App[int]):
         t, at = self._anchor
         playback = self.playback
         rate = playback.rate if playback is not None else self.state.speed
-        if self.room is None:
+        if self.room is None or self.engine_gone:
             rate = 0.0
         self._now = max(self._now if self._now <= t + 3600 else t, t + (self._mono() - at) * rate)
         return self._now

@@ -25,6 +25,10 @@ SUBCOMMANDS: tuple[str, ...] = (
     "sweep",
     "replay",
     "report",
+    "attach",
+    "ls",
+    "stop",
+    "serve",
 )
 """Modules in ``tui.commands``; each adds its parser to the ``crossroom`` command line."""
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from engine.state import RoomState
     from tui.inbox import LogBook
     from tui.questions import Questions
+    from tui.screens.quit_words import Holdings, QuitChoice
     from tui.view import RoomView
 
 
@@ -35,6 +36,8 @@ class RoomHost(Protocol):
     """Show mode: kills act without a confirm step."""
     questions: Questions
     """The question open on the prompt bar."""
+    engine_gone: bool
+    """The engine process the screen was attached to has gone."""
 
     @property
     def playback(self) -> Playback | None:
@@ -49,8 +52,13 @@ class RoomHost(Protocol):
 
     def call_later(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> bool: ...
 
-    def leave(self, code: int = 0) -> Awaitable[None]:
-        """Close the room, then exit."""
+    def leave(self, code: int = 0, ending: QuitChoice | None = None) -> Awaitable[None]:
+        """Close the room, then exit; a show in an engine process is left running or
+        stopped (``ending``)."""
+        ...
+
+    def ask_quit(self, holdings: Holdings) -> None:
+        """Ask how to quit a show that holds real resources (leave, stop, tear down)."""
         ...
 
     def grid_columns(self) -> int:

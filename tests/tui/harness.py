@@ -112,6 +112,58 @@ class ScriptedRoom:
         return refused("not a replay")
 
 
+class ScriptedShow(ScriptedRoom):
+    """A ``ScriptedRoom`` that is a show in an engine process of its own, as
+    ``engine.room_client.RemoteRoom`` is: it can be left running (``detach``) or stopped
+    (``stop``, with ``teardown`` deleting every held resource first), and it says when its
+    engine has gone (``EngineGone``, which only the client side makes)."""
+
+    def __init__(self, events: Sequence[ev.Event]) -> None:
+        super().__init__(events)
+        self.gone = False
+
+    @property
+    def run_id(self) -> str:
+        return self.state.run_id
+
+    async def detach(self) -> None:
+        self.calls.append(("detach", ""))
+
+    async def stop(self, teardown: bool = False) -> Reply:
+        self.calls.append(("stop", "teardown" if teardown else ""))
+        if teardown:
+            t = self.state.t
+            for c in self.state.cloud_list():
+                self.publish(ev.TeardownStarted(cloud=c.name, t=t))
+                for r in c.resource_list:
+                    self.publish(
+                        ev.ResourceDeleted(
+                            cloud=c.name, resource_type=r.resource_type, resource_id=r.resource_id
+                        )
+                    )
+                self.publish(ev.TeardownFinished(cloud=c.name, t=t))
+            self.engine_went("stopped after teardown")
+        return ACCEPTED
+
+    def engine_went(self, reason: str = "") -> None:
+        """The engine process has gone: commands are refused from now on."""
+        self.gone = True
+        run_id = self.state.run_id
+        self.publish(
+            ev.EngineGone(
+                run_id=run_id,
+                teardown_command=f"crossroom teardown --run {run_id}",
+                reason=reason,
+                t=self.state.t,
+            )
+        )
+
+    async def teardown(self, clouds: Sequence[str] | None = None) -> Reply:
+        if self.gone:
+            return refused(f"engine for run {self.run_id} has gone")
+        return await super().teardown(clouds)
+
+
 def scripted_opener(room: ScriptedRoom) -> Callable[[], AbstractAsyncContextManager[RoomCommands]]:
     @asynccontextmanager
     async def opener() -> AsyncIterator[RoomCommands]:

@@ -1,5 +1,8 @@
 """``crossroom`` with no subcommand: the control room on the rehearsal fleet or ``--config``.
 
+The show runs in an engine process of its own (``engine.engine_process``), started once
+the screen has painted its first frame; the screen is one client of it.
+
 Everything that can be wrong is checked before the terminal is taken over: the demo file
 (its one-line errors on stderr, exit 2), the theme name and every theme colour (a bad
 colour would otherwise crash Textual mid-show), the speed. Textual restores the terminal
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import TextIO
 
 from engine.room_api import RoomCommands, RoomOptions
+from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, THEME_NAMES, check_themes
 from tui.commands.demo_source import (
     EXIT_BAD_INPUT,
@@ -46,12 +51,20 @@ def check_screen_options(theme: str) -> list[str]:
 
 
 def open_screen(opener: Callable[[], AbstractAsyncContextManager[RoomCommands]], theme: str) -> int:
-    """Run the room App until the presenter quits; its exit code."""
+    """Run the room App until the presenter quits; its exit code. What the show left
+    behind (and the command that cleans it up) is printed once the terminal is back."""
     from tui.app import RoomApp
 
     app = RoomApp(opener, theme=theme)
     code = app.run(mouse=False)
+    print_farewell(app.farewell, sys.stdout)
     return int(code or 0)
+
+
+def print_farewell(lines: list[str], out: TextIO) -> None:
+    for line in lines:
+        print(shown(line), file=out)
+    out.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        demo = load(args.config)
+        load(args.config)  # its errors before the screen; the engine process loads it again
     except BadInput as exc:
         return report_bad_input(exc)
     options = RoomOptions(
@@ -70,10 +83,20 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
     )
+    return open_screen(lambda: spawned_show(args.config, options), args.theme)
 
-    def opener() -> AbstractAsyncContextManager[RoomCommands]:
-        from engine.room import open_room  # after the first frame (the App opens it then)
 
-        return open_room(demo, options)
+@asynccontextmanager
+async def spawned_show(config: str | None, options: RoomOptions) -> AsyncIterator[RoomCommands]:
+    """The show's engine in a process of its own, this screen attached to it: a hang-up,
+    a closed SSH session or a killed screen leaves the show running (``crossroom attach``
+    comes back to it). Entered after the first frame (the App opens the room then), so
+    the presenter sees the screen before the engine has started."""
+    import anyio
 
-    return open_screen(opener, args.theme)
+    from engine.engine_process import spawn_show
+    from engine.room_client import attach_room
+
+    address = await anyio.to_thread.run_sync(spawn_show, config, options, abandon_on_cancel=True)
+    async with attach_room(address.socket_path) as room:
+        yield room
