@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from rehearsal_show import rehearsal_recording  # noqa: F401
+from rehearsal_show import rehearsal_recording, run_html_of  # noqa: F401
 
 from engine import events as ev
 from engine.report_html import compare_html, report_html
@@ -138,6 +138,14 @@ def test_report_command_writes_the_file(rehearsal_recording: Path, tmp_path: Pat
     done = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert_self_contained(out.read_text())
+
+
+def test_run_writes_the_report_at_the_end(rehearsal_recording: Path) -> None:  # noqa: F811
+    page = run_html_of(rehearsal_recording).read_text()
+    p = assert_self_contained(page)
+    assert p.tags.count("svg") == 3
+    assert p.tags.count("img") >= 2  # pictures of the room: at the faults and at the end
+    assert summarize_recording(rehearsal_recording).run_id in page
 
 
 @pytest.mark.parametrize(

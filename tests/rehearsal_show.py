@@ -2,7 +2,8 @@
 
 ``crossroom run`` as a real process on the rehearsal fleet (seed 7, speed 100): every
 cloud provisions and joins, one step fails for good, then a node is stopped, a pod is
-restarted and a whole cloud is killed, and the cluster's reaction is recorded.
+restarted and a whole cloud is killed, and the cluster's reaction is recorded; at the end
+the show writes its HTML report (``--html``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ import pytest
 FAILED_CLOUD = "zte"
 FAILED_STEP = "volumes"
 KILLS = ("vexxhost/node-2@10", "canonical/pod-1@60", "suse@120")
+RUN_HTML = "run-report.html"
+"""The HTML report ``crossroom run --html`` wrote at the end, in the state dir."""
+
+
+def run_html_of(recording: Path) -> Path:
+    """Where the show's own ``--html`` report is (``<state dir>/runs/<id>/events.jsonl``)."""
+    return recording.parents[2] / RUN_HTML
 
 
 def record_show(state_dir: Path) -> Path:
@@ -25,6 +33,8 @@ def record_show(state_dir: Path) -> Path:
     args += [
         "--state-dir",
         str(state_dir),
+        "--html",
+        str(state_dir / RUN_HTML),
         "--fail",
         f"{FAILED_CLOUD}:{FAILED_STEP}:quota exceeded",
     ]
