@@ -172,7 +172,10 @@ def marker_of(event: ev.Event) -> Marker | None:
         cue = str(getattr(event, "cue", ""))
         action = str(getattr(event, "action", ""))
         target = str(getattr(event, "target", ""))
-        return Marker(event.t, "cue", one_line(" ".join(p for p in (cue, action, target) if p)))
+        text = str(getattr(event, "text", ""))
+        said = f'"{one_line(text, 60)}"' if text else ""
+        parts = (cue, action, target, said)
+        return Marker(event.t, "cue", one_line(" ".join(p for p in parts if p)))
     return None
 
 

@@ -148,6 +148,31 @@ def test_run_writes_the_report_at_the_end(rehearsal_recording: Path) -> None:  #
     assert summarize_recording(rehearsal_recording).run_id in page
 
 
+def test_a_damaged_recording_reports_what_it_can_and_says_so(
+    rehearsal_recording: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    damaged = tmp_path / "events.jsonl"
+    damaged.write_bytes(rehearsal_recording.read_bytes() + b'{"kind": "from_the_future"}\n{torn')
+    args = [sys.executable, "-m", "tui", "report", str(damaged), "--no-screenshots"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "2 events skipped" in done.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert "2 events skipped" in page
+    assert_self_contained(page)
+
+
+def test_readme_picture_is_made_from_a_seeded_rehearsal(tmp_path: Path) -> None:
+    picture = tmp_path / "room.svg"
+    args = [sys.executable, "-m", "tui", "report", "--readme-picture", str(picture)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    svg = picture.read_text()
+    assert svg.startswith("<svg") and "REHEARSAL" in svg.replace("&#160;", " ")
+    assert "@font-face" not in svg and "cdnjs" not in svg
+
+
 @pytest.mark.parametrize(
     ("source", "says"),
     [("xr-20990101-000000-0000", "no run"), ("/nonexistent/events.jsonl", "no such file")],

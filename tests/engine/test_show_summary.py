@@ -103,7 +103,8 @@ def _show() -> list[ev.Event]:
         ev.StepStarted(cloud="a", step="boot", attempt=2, t=3.0),
         ev.StepFinished(cloud="a", step="boot", duration_s=4.0, t=5.0),
         ev.CloudJoined(cloud="a", time_to_join_s=5.0, t=5.0),
-        CueFired(cue="stop-a", index=0, action="stop", target="a/node-1", t=9.0),
+        CueFired(cue="hello", index=0, action="say", text="Fifteen\nclouds", t=8.0),
+        CueFired(cue="stop-a", index=1, action="stop", target="a/node-1", t=9.0),
         ev.KillIssued(target="a/node-1", target_kind="node", nodes=("a/node-1",), t=10.0),
         ev.WorkloadSample(ops_per_s=100, errors_total=5, t=10.0),
         ev.WorkloadSample(ops_per_s=50, errors_total=25, t=12.0),
@@ -134,5 +135,6 @@ def test_verdicts_and_cues_are_read_by_their_names() -> None:
     s = summarize(_show())
     (verdict,) = s.verdicts
     assert (verdict.name, verdict.passed, verdict.measured) == ("p99", False, "812 ms")
-    assert [m.kind for m in s.markers] == ["join", "cue", "kill", "revive", "kill"]
-    assert s.markers[1].label == "stop-a stop a/node-1"
+    assert [m.kind for m in s.markers] == ["join", "cue", "cue", "kill", "revive", "kill"]
+    assert s.markers[1].label == 'hello say "Fifteen clouds"'
+    assert s.markers[2].label == "stop-a stop a/node-1"

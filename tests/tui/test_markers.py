@@ -132,3 +132,38 @@ async def test_the_live_room_refuses_markers() -> None:
     assert not reply.accepted and reply.reason == "not a replay"
     reply = await Room.previous_marker(None)  # type: ignore[arg-type]
     assert not reply.accepted and reply.reason == "not a replay"
+
+
+@pytest.mark.anyio
+async def test_replay_command_pauses_at_markers_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``crossroom replay FILE --pause-at-markers`` opens the screen on a replay that stops
+    at each marker (the opener it hands the screen is entered here, without a terminal)."""
+    from tui.cli import build_parser
+    from tui.commands import screen
+
+    recording = write_recording(tmp_path / "events.jsonl")
+    openers: list[Callable[[], object]] = []
+    monkeypatch.setattr(screen, "open_screen", lambda opener, theme: openers.append(opener) or 0)
+    for flag, expected in (("--pause-at-markers", at_markers), (None, None)):
+        argv = ["replay", str(recording), *([flag] if flag else [])]
+        args = build_parser(argv).parse_args(argv)
+        assert args.func(args) == 0
+        async with openers[-1]() as room:  # type: ignore[attr-defined]
+            assert isinstance(room, ReplayRoom) and room.pause_at is expected
+
+
+def test_screenshots_stop_at_cues_else_faults_and_stay_bounded() -> None:
+    from engine.show_summary import Marker
+    from tui.screenshots import chosen_stops
+
+    joins = [Marker(float(t), "join", f"c{t} joined") for t in range(10)]
+    kills = [Marker(100.0 + t, "kill", f"node c{t}/node-1") for t in range(3)]
+    cues = [Marker(200.0 + t, "cue", f"cue {t}") for t in range(20)]
+    # Without a run-sheet: the last join and every fault.
+    assert chosen_stops((*joins, *kills)) == [joins[-1], *kills]
+    # With one: its cues only, at most the limit, spread over the show, in order.
+    stops = chosen_stops((*joins, *kills, *cues), limit=7)
+    assert len(stops) == 7 and all(m.kind == "cue" for m in stops)
+    assert stops[0] == cues[0] and stops == sorted(stops, key=lambda m: m.t)
