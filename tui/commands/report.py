@@ -77,11 +77,17 @@ def _summary(path: Path) -> tuple[ShowSummary | None, str]:
 
 
 def _shots(path: Path, enabled: bool) -> list[tuple[str, str]]:
+    """Pictures of the room; if the screen cannot make them, the report goes without (and
+    says why in one line) rather than not being written at all."""
     if not enabled:
         return []
     from tui.screenshots import recording_screenshots
 
-    return recording_screenshots(path)
+    try:
+        return recording_screenshots(path)
+    except Exception as exc:  # the report's facts matter more than its pictures
+        print(f"crossroom: {path}: no screenshots: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return []
 
 
 def run(args: argparse.Namespace) -> int:
