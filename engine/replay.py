@@ -74,6 +74,8 @@ class ReplayRoom:
         """The recorded show's demo seconds per real second (its ``--speed``)."""
         self._mono = monotonic
         self._hub = EventHub()
+        self._sinks: dict[object, tuple[EventSink, Callable[[], None]]] = {}
+        """Subscribers and how to let each go, kept to move them to a fresh hub."""
         """Events keep the times they were recorded with (no clock: nothing is restamped)."""
         self._wake = anyio.Event()
         """Set by every control, so a paused or waiting replay looks again at once."""
@@ -94,7 +96,26 @@ class ReplayRoom:
         return self._hub.state
 
     def subscribe(self, sink: EventSink, *, replay: bool = True) -> Callable[[], None]:
-        return self._hub.subscribe(sink, replay=replay)
+        key = object()
+        self._sinks[key] = (sink, self._hub.subscribe(sink, replay=replay))
+
+        def unsubscribe() -> None:
+            held = self._sinks.pop(key, None)
+            if held is not None:
+                held[1]()
+
+        return unsubscribe
+
+    def _fresh_hub(self) -> None:
+        """Going back starts the recording over on a new hub, so its catch-up history holds
+        one pass, not one more per jump; every subscriber moves over (it folds afresh from
+        the repeated ``run_started``)."""
+        old = self._sinks
+        self._hub = EventHub()
+        self._sinks = {}
+        for key, (sink, off) in old.items():
+            off()
+            self._sinks[key] = (sink, self._hub.subscribe(sink, replay=False))
 
     @property
     def playback(self) -> Playback:
@@ -215,6 +236,8 @@ class ReplayRoom:
     async def _play(self, back_to: float | None) -> float | None:
         """Play the recording from its start: at once up to ``back_to`` (if given), then
         at pace. Returns where to go back to when asked to, ``None`` at the end."""
+        if back_to is not None:
+            self._fresh_hub()
         self._back_to = None
         reader = read_recording(self.path)
         self.reader = reader

@@ -167,3 +167,34 @@ def test_screenshots_stop_at_cues_else_faults_and_stay_bounded() -> None:
     stops = chosen_stops((*joins, *kills, *cues), limit=7)
     assert len(stops) == 7 and all(m.kind == "cue" for m in stops)
     assert stops[0] == cues[0] and stops == sorted(stops, key=lambda m: m.t)
+
+
+@pytest.mark.anyio
+async def test_going_back_keeps_one_pass_for_a_late_screen(tmp_path: Path) -> None:
+    """A late screen catches up on the recording once, however often the replay went back;
+    a screen that was there all along gets the new pass (from its ``run_started``)."""
+    recording = write_recording(tmp_path / "events.jsonl")
+    room = ReplayRoom(recording, speed=64.0, pause_at=at_markers, instant=True)
+    early: list[ev.Event] = []
+    room.subscribe(early.append)
+    async with asyncio.timeout(60):
+        task = asyncio.create_task(room.run())
+        await room.wait_halted()  # at the join
+        await room.next_marker()  # to the kill (paused stays paused)
+
+        def nap() -> object:
+            return asyncio.sleep(0.01)
+
+        await until(lambda: room.position >= KILL_T, nap)
+        for _ in range(3):
+            assert (await room.previous_marker()).accepted
+            await until(lambda: room.marker_times[-1:] == [JOIN_T], nap)
+            await room.next_marker()
+            await until(lambda: room.marker_times[-1:] == [KILL_T], nap)
+        late: list[ev.Event] = []
+        room.subscribe(late.append)
+        task.cancel()
+    assert sum(isinstance(e, ev.RunStarted) for e in late) == 1
+    assert sum(isinstance(e, ev.KillIssued) for e in late) == 1
+    assert sum(isinstance(e, ev.RunStarted) for e in early) == 4
+    assert len(room.state.kills) == 1
