@@ -36,7 +36,7 @@ td.n, th.n { text-align: right; }
 .shots { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 1em; }
 .shots figure { margin: 0; } .shots img { width: 100%; border: 1px solid #ccc; }
 .side { display: grid; grid-template-columns: 1fr 1fr; gap: 1.5em; }
-.side > div { min-width: 0; } .tiles { display: flex; gap: 2em; flex-wrap: wrap; }
+.side > div { min-width: 0; overflow-x: auto; } .tiles { display: flex; gap: 2em; flex-wrap: wrap; }
 .tile b { display: block; font-size: 1.6em; }
 """
 
@@ -270,6 +270,31 @@ def _join_delta(a: ShowSummary, b: ShowSummary) -> str:
     return _table(("cloud", "A join (s)", "B join (s)", "B - A (s)"), rows, {1, 2, 3})
 
 
+def _spread_delta(a: ShowSummary, b: ShowSummary) -> str:
+    """Each step's median and p90 across clouds in both runs, matched by step name."""
+    spreads_a = {sp.step: sp for sp in a.spreads}
+    spreads_b = {sp.step: sp for sp in b.spreads}
+    rows = []
+    for step in dict.fromkeys([*spreads_a, *spreads_b]):
+        sa, sb = spreads_a.get(step), spreads_b.get(step)
+        ma = sa.median if sa is not None else None
+        mb = sb.median if sb is not None else None
+        delta = "&ndash;" if ma is None or mb is None else f"{mb - ma:+.1f}"
+        rows.append(
+            (
+                _e(step),
+                _s(ma),
+                _s(mb),
+                delta,
+                _s(sa.p90 if sa is not None else None),
+                _s(sb.p90 if sb is not None else None),
+                f"{sa.failures if sa else 0} / {sb.failures if sb else 0}",
+            )
+        )
+    head = ("step", "A median (s)", "B median (s)", "B - A (s)", "A p90", "B p90", "failures A / B")
+    return _table(head, rows, {1, 2, 3, 4, 5, 6})
+
+
 def compare_html(
     a: ShowSummary,
     b: ShowSummary,
@@ -282,6 +307,7 @@ def compare_html(
         f"<p class='sub'>A: {_e(a.demo)} run {_e(a.run_id)} · B: {_e(b.demo)} run "
         f"{_e(b.run_id)}</p>",
         f"<section><h2>Time to join, A and B</h2>{_join_delta(a, b)}</section>",
+        f"<section><h2>Steps, A and B</h2>{_spread_delta(a, b)}</section>",
     ]
     left = run_sections(a, shots_a, "a-")
     right = run_sections(b, shots_b, "b-")

@@ -126,6 +126,8 @@ def test_compare_puts_two_runs_side_by_side(rehearsal_recording: Path) -> None: 
     p = assert_self_contained(page)
     assert p.tags.count("svg") == 6
     assert a.run_id in page and b.run_id in page
+    text = " ".join(p.text)
+    assert "Time to join, A and B" in text and "Steps, A and B" in text
     # Chart ids of the two runs never collide.
     ids = re.findall(r'<svg[^>]* id="([^"]+)"', page)
     assert len(ids) == len(set(ids)) == 6
