@@ -117,6 +117,12 @@ class FloodRoom:
     async def slower(self) -> Reply:
         return await self.room.slower()
 
+    async def next_marker(self) -> Reply:
+        return await self.room.next_marker()
+
+    async def previous_marker(self) -> Reply:
+        return await self.room.previous_marker()
+
 
 def fleet_demo(clouds: int = 15) -> DemoConfig:
     """The rehearsal fleet of ``clouds`` clouds: the 2017 fifteen, then numbered extras."""

@@ -97,6 +97,12 @@ class StillRoom:
     async def slower(self) -> Reply:
         return STILL
 
+    async def next_marker(self) -> Reply:
+        return STILL
+
+    async def previous_marker(self) -> Reply:
+        return STILL
+
 
 class FrameApp(RoomApp):
     """The room, noting when the next display has been written."""

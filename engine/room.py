@@ -111,6 +111,12 @@ class Room:
     async def slower(self) -> Reply:
         return refused("not a replay")
 
+    async def next_marker(self) -> Reply:
+        return refused("not a replay")
+
+    async def previous_marker(self) -> Reply:
+        return refused("not a replay")
+
     # --- the plan ----------------------------------------------------------------------------
 
     def _unknown(self, names: Sequence[str] | None) -> Reply | None:

@@ -55,6 +55,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "toggle_pause",
     "faster",
     "slower",
+    "next_marker",
+    "previous_marker",
 )
 """The ``RoomCommands`` methods a screen in another process may call over the engine's socket
 (``engine.wire``): each is async and answers with a ``Reply``. A new command is added here."""
@@ -136,4 +138,12 @@ class RoomCommands(Protocol):
 
     async def slower(self) -> Reply:
         """Play a replay at the next slower speed (refused by a live show)."""
+        ...
+
+    async def next_marker(self) -> Reply:
+        """Jump a replay to the next cue, join, fault or revive (refused by a live show)."""
+        ...
+
+    async def previous_marker(self) -> Reply:
+        """Jump a replay back to the marker before (refused by a live show)."""
         ...

@@ -267,6 +267,12 @@ class RemoteRoom:
     async def slower(self) -> Reply:
         return await self.call("slower")
 
+    async def next_marker(self) -> Reply:
+        return await self.call("next_marker")
+
+    async def previous_marker(self) -> Reply:
+        return await self.call("previous_marker")
+
     def notice(self, message: str, level: NoticeLevel = "info", cloud: str | None = None) -> None:
         """Sent without waiting (the protocol's ``notice`` is a plain call)."""
         args = {"message": message, "level": level, "cloud": cloud}

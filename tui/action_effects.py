@@ -197,6 +197,14 @@ async def replay_slower(ctx: ActionContext) -> None:
     await ctx.send(lambda room: room.slower())
 
 
+async def replay_next_marker(ctx: ActionContext) -> None:
+    await ctx.send(lambda room: room.next_marker())
+
+
+async def replay_previous_marker(ctx: ActionContext) -> None:
+    await ctx.send(lambda room: room.previous_marker())
+
+
 # --- quitting -----------------------------------------------------------------------------------
 
 

@@ -142,6 +142,16 @@ ACTIONS: tuple[RoomAction, ...] = (
         run=do.replay_slower, enabled=replaying, group="replay",
     ),
     RoomAction(
+        "replay_next_marker", "right_square_bracket", "]", "next mark",
+        "Jump to the next cue, join, fault or revive",
+        run=do.replay_next_marker, enabled=replaying, group="replay",
+    ),
+    RoomAction(
+        "replay_previous_marker", "left_square_bracket", "[", "prev mark",
+        "Jump back to the previous cue, join, fault or revive",
+        run=do.replay_previous_marker, enabled=replaying, group="replay",
+    ),
+    RoomAction(
         "cycle_theme", "t", "t", "theme", "Next theme: stage, light, mono",
         run=do.cycle_theme, group="screen",
     ),

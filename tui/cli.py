@@ -24,6 +24,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "teardown",
     "sweep",
     "replay",
+    "report",
     "attach",
     "ls",
     "stop",

@@ -105,6 +105,12 @@ class ScriptedRoom:
     async def slower(self) -> Reply:
         return refused("not a replay")
 
+    async def next_marker(self) -> Reply:
+        return refused("not a replay")
+
+    async def previous_marker(self) -> Reply:
+        return refused("not a replay")
+
 
 class ScriptedShow(ScriptedRoom):
     """A ``ScriptedRoom`` that is a show in an engine process of its own, as

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from engine.headless import HeadlessPrinter, join_table, kill_table
 from engine.recording import BadRecording, read_recording
-from engine.replay import check_recording, open_replay
+from engine.replay import at_markers, check_recording, open_replay
 from engine.state import RoomState, apply
 from themes.palette import DEFAULT_THEME, THEME_NAMES
 from tui.commands.demo_source import EXIT_BAD_INPUT
@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="replay a recorded run in the screen (or --headless as step lines)",
         description=(
             "Replay a run's events.jsonl at its recorded pace in the control room: space "
-            "pauses, + and - change the speed, q quits. With --headless, print the step "
+            "pauses, + and - change the speed, ] and [ jump to the next and previous marker "
+            "(a cue, a join, a fault, a revive), q quits. With --headless, print the step "
             "lines and tables that `crossroom run` prints, without waiting."
         ),
     )
@@ -40,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--logs", action="store_true", help="with --headless, also print log lines")
     p.add_argument(
         "--speed", type=float, default=1.0, help="replay speed, 1 = as recorded (default 1)"
+    )
+    p.add_argument(
+        "--pause-at-markers",
+        action="store_true",
+        help="pause at every cue, join, fault and revive (space plays on; ] and [ jump)",
     )
     p.add_argument(
         "--theme",
@@ -96,4 +102,5 @@ def run(args: argparse.Namespace) -> int:
         for line in problems:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
-    return open_screen(lambda: open_replay(path, args.speed), args.theme)
+    pause_at = at_markers if args.pause_at_markers else None
+    return open_screen(lambda: open_replay(path, args.speed, pause_at), args.theme)

@@ -63,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="rehearsal only: make this step of this cloud fail for good (repeatable)",
     )
     p.add_argument("--report", metavar="FILE", help="write the JSON report here")
+    p.add_argument("--html", metavar="FILE", help="write the post-show HTML report here at the end")
     p.add_argument("--logs", action="store_true", help="also print every log line")
     p.add_argument("--teardown", action="store_true", help="tear everything down at the end")
     p.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
@@ -91,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     problems = show_option_problems(args.speed, args.seed, args.state_dir)
     if args.report:
         problems.append(output_file_problem(args.report, "--report") or "")
+    if args.html:
+        problems.append(output_file_problem(args.html, "--html") or "")
     if any(problems):
         return report_bad_input(BadInput([p for p in problems if p]))
     try:
@@ -100,20 +103,35 @@ def run(args: argparse.Namespace) -> int:
         return report_bad_input(exc)
     if args.report:
         args.report = str(Path(args.report).expanduser())
+    if args.html:
+        args.html = str(Path(args.html).expanduser())
     options = RoomOptions(
         seed=args.seed,
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
     )
-    return anyio.run(_show, demo, options, kills, args)
+    shown: list[str] = []
+    code = anyio.run(_show, demo, options, kills, args, shown)
+    if args.html and shown:
+        # After the room closed: its recording is flushed and complete.
+        from tui.commands.report import write_report
+
+        write_report(Path(shown[0]) / "events.jsonl", None, args.html, True)
+    return code
 
 
 async def _show(
-    demo: DemoConfig, options: RoomOptions, kills: list[tuple[str, float]], args: argparse.Namespace
+    demo: DemoConfig,
+    options: RoomOptions,
+    kills: list[tuple[str, float]],
+    args: argparse.Namespace,
+    run_dirs: list[str],
 ) -> int:
+    """The show; the run directory is added to ``run_dirs`` once the room is open."""
     began = time.monotonic()
     async with open_room(demo, options) as room:
         room.subscribe(HeadlessPrinter(logs=args.logs))
+        run_dirs.append(room.state.run_dir)
         await room.start()
         await room.wait_idle()
         joined_wall = time.monotonic() - began

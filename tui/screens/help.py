@@ -22,7 +22,8 @@ def help_text() -> str:
             members = [a for a in members if not a.name.startswith("focus_cloud")]
             lines.append(f"  {'1-9, 0':<12} focus cloud 1-9, 0 the tenth")
         for a in members:
-            lines.append(f"  {a.key_display:<12} {a.help}")
+            # A key such as ``[`` is text, not the start of a markup tag.
+            lines.append(f"  {a.key_display:<12} {a.help}".replace("[", "\\["))
         lines.append("")
     lines.append("[b $primary]Zoom[/]")
     lines.append(f"  {'esc':<12} back to the room")
