@@ -129,6 +129,8 @@ class KubernetesCloud:
             return await kube.restart_pod(ctx, target.index)
         if target.kind == "node" and target.index is not None:
             return await kube.stop_node(ctx, target.index)
+        if target.kind == "partition":
+            return await self.base.kill(target, ctx)
         hit = await self.base.kill(target, ctx)
         if target.index in (None, 1):  # server 1 runs the k3s server: the API is gone
             ctx.emit(CloudApiObserved(cloud=self.cloud.name, reachable=False, detail=str(target)))
@@ -144,6 +146,8 @@ class KubernetesCloud:
             return (f"{self.cloud.name}/node-{target.index}",)
         if target.kind == "node" and target.index is not None:
             return await kube.start_node(ctx, target.index)
+        if target.kind == "partition":
+            return await self.base.revive(target, ctx)
         hit = await self.base.revive(target, ctx)
         if target.index in (None, 1):
             await self._api_back(ctx)
