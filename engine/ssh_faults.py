@@ -1,11 +1,11 @@
 """Faults inside a server, over SSH: crash (SIGKILL) and freeze (SIGSTOP, then SIGCONT).
 
-As roachtest's failure modes do (cockroachdb/cockroach ``pkg/cmd/roachtest/roachtestutil``
-and ``pkg/roachprod/failureinjection``: process kill and pause by signal), the signal goes to
-the ``cockroach start`` process itself. On a k3s node that process runs in a containerd
-container but is an ordinary process of the host's process table, so ``pgrep`` on the
-server finds it; after SIGKILL the container's main process is gone and the kubelet starts
-the container again (same pod, same store, same node ID).
+As roachtest's process failure does (cockroachdb/cockroach
+``pkg/roachprod/failureinjection/failures/process_kill.go``: SIGKILL by default, any signal
+on request), the signal goes to the ``cockroach start`` process itself. On a k3s node that
+process runs in a containerd container but is an ordinary process of the host's process
+table, so ``pgrep`` on the server finds it; after SIGKILL the container's main process is
+gone and the kubelet starts the container again (same pod, same store, same node ID).
 
 The connection uses asyncssh (a well-kept async SSH library): to the jump host first when
 the demo names one, then through it to the server (``tunnel=``, OpenSSH's ProxyJump).
