@@ -8,13 +8,14 @@ heal puts back exactly those; teardown leaves nothing, partition record included
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import anyio
 import openstack
 import pytest
 from os_harness import lab_cloud, make_ctx, steps_named
-from test_openstack_lab import nothing_left, teardown
+from test_openstack_lab import note, nothing_left, teardown
 
 from engine.config.model import DemoConfig
 from engine.events import Event
@@ -92,7 +93,9 @@ async def test_partition_cuts_both_sides_keeps_the_venue_and_heals_exactly(
             assert len(peer_rules_for(whole["lab-a"], b_ips)) == 4
             assert len(peer_rules_for(whole["lab-b"], a_ips)) == 4
 
+            began = time.monotonic()
             hit = await backends["lab-a"].kill(Target("lab-a", "partition"), ctxs["lab-a"])
+            own_s = time.monotonic() - began
             assert hit == ("lab-a/node-1", "lab-a/node-2")
             assert [r.resource_id for r in ledger.live() if r.resource_type == "partition"] == [
                 "lab-a"
@@ -105,6 +108,7 @@ async def test_partition_cuts_both_sides_keeps_the_venue_and_heals_exactly(
                     "lab-b", groups["lab-b"], lambda k: not peer_rules_for(k, a_ips)
                 ),
             }
+            both_s = time.monotonic() - began
             # exactly the cross-cloud rules went, on both sides; the venue's stayed
             assert whole["lab-a"] - cut["lab-a"] == peer_rules_for(whole["lab-a"], b_ips)
             assert whole["lab-b"] - cut["lab-b"] == peer_rules_for(whole["lab-b"], a_ips)
@@ -124,10 +128,17 @@ async def test_partition_cuts_both_sides_keeps_the_venue_and_heals_exactly(
                 == (cut["lab-b"])
             )
 
+            began = time.monotonic()
             await backends["lab-a"].revive(Target("lab-a", "partition"), ctxs["lab-a"])
             healed = {
                 n: await until_keys(n, groups[n], lambda k, n=n: k == whole[n]) for n in groups
             }
+            heal_s = time.monotonic() - began
+            note(
+                lab_env,
+                f"partition lab-a: own group cut in {own_s:.1f}s, both groups (read back) in "
+                f"{both_s:.1f}s; heal of both read back in {heal_s:.1f}s",
+            )
             assert healed == whole
             assert [r for r in ledger.live() if r.resource_type == "partition"] == []
 

@@ -167,3 +167,24 @@ async def test_no_cockroach_process_is_one_line(ssh_lab: SshLab, tmp_path: Path)
     with pytest.raises(PermanentStepError) as caught:
         await signal_node(ctx, 1, "crash")
     assert caught.value.message == "server-1: no 'cockroach start' process is running"
+
+
+async def test_the_real_cloud_backend_sends_crash_and_freeze_over_ssh(
+    ssh_lab: SshLab, tmp_path: Path
+) -> None:
+    """``KubernetesCloud`` (what a real OpenStack cloud runs as) routes the two faults to
+    SSH, never to the server's power: a freeze is revived by SIGCONT, a crash needs none."""
+    from engine.providers.kubernetes_cloud import KubernetesCloud
+    from engine.targets import Target
+
+    ctx, _ = context(ssh_lab, tmp_path, ssh_lab.jump.port)
+    cloud = KubernetesCloud(ctx.demo, ctx.cloud, None)
+    pid = await stand_in(ctx)
+    assert await cloud.kill(Target("lab", "freeze", 1), ctx) == ("lab/node-1",)
+    assert await until_state(pid, {"T"}) == "T"
+    assert await cloud.revive(Target("lab", "freeze", 1), ctx) == ("lab/node-1",)
+    assert await until_state(pid, {"S", "R"}) in {"S", "R"}
+    assert await cloud.kill(Target("lab", "crash", 1), ctx) == ("lab/node-1",)
+    assert await until_state(pid, {"gone", "Z"}) in {"gone", "Z"}
+    assert await cloud.revive(Target("lab", "crash", 1), ctx) == ("lab/node-1",)
+    await cloud.aclose()
