@@ -14,7 +14,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from conftest import SshLab
+from sshd_lab import SshLab
 
 from engine.clock import ScaledClock
 from engine.config.model import CloudConfig, DemoConfig, SshConfig
