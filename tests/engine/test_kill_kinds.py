@@ -163,3 +163,15 @@ def test_the_printer_and_the_kill_table_name_the_kind(capsys: pytest.CaptureFixt
         "healed",
     ]
     assert row.split()[:2] == ["vexx/server-2", "server"]
+
+
+def test_the_kill_table_keeps_its_columns_for_the_longest_kind() -> None:
+    events: list[ev.Event] = [
+        started("vexx"),
+        ev.KillIssued(t=3.0, target="vexx/partition", target_kind="partition"),
+        ev.KillIssued(t=4.0, target="vexx/pod-1", target_kind="pod"),
+    ]
+    head, _, *rows = kill_table(fold(events)).splitlines()
+    at = head.index("      at")
+    assert all(row[at : at + 8].strip().endswith("s") for row in rows)
+    assert [row.split()[1] for row in rows] == ["partition", "pod"]
