@@ -26,7 +26,7 @@ def resolve_target(demo: DemoConfig, text: str) -> Target | str:
         return f"no cloud named {target.cloud!r} in this demo"
     limit = demo.cloud(target.cloud).nodes
     if target.index is not None and target.index > limit:
-        return f"{target}: {target.cloud} has only {limit} {target.kind}s"
+        return f"{target}: {target.cloud} has only {limit} nodes"
     return target
 
 

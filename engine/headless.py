@@ -132,7 +132,7 @@ def kill_table(state: RoomState) -> str:
     if not state.kills:
         return ""
     head = (
-        f"{'kill':<24} {'kind':<7} {'at':>8} {'probe down':>11} {'suspect':>9} {'dead':>9} "
+        f"{'kill':<24} {'kind':<9} {'at':>8} {'probe down':>11} {'suspect':>9} {'dead':>9} "
         f"{'back':>9} {'healed':>9}"
     )
     rows = [head, "-" * len(head)]
@@ -142,7 +142,7 @@ def kill_table(state: RoomState) -> str:
             return "-" if t is None else f"+{t - at:.1f}s"
 
         rows.append(
-            f"{k.target:<24} {k.target_kind:<7} {k.at_t:>7.1f}s {after(k.probe_down_t):>11} "
+            f"{k.target:<24} {k.target_kind:<9} {k.at_t:>7.1f}s {after(k.probe_down_t):>11} "
             f"{after(k.suspect_t):>9} {after(k.dead_t):>9} {after(k.back_t):>9} "
             f"{after(k.healed_t):>9}"
         )

@@ -180,7 +180,7 @@ class Room:
         if isinstance(parsed, str):
             return refused(parsed)
         nodes = self._nodes_of(parsed)
-        if not nodes and parsed.kind in ("pod", "node"):
+        if not nodes and parsed.kind in ("pod", "node", "crash", "freeze"):
             return refused(f"{parsed}: no such node is running yet")
         self._publish(KillIssued(target=str(parsed), target_kind=parsed.kind, nodes=nodes))
         self._tg.start_soon(self._chaos, parsed, True)

@@ -115,7 +115,8 @@ class RoomCommands(Protocol):
         ...
 
     async def kill(self, target: str) -> Reply:
-        """``CLOUD``, ``CLOUD/node-N`` or ``CLOUD/server-N``: publishes ``KillIssued`` at once."""
+        """A target of ``engine.targets`` (``CLOUD``, ``CLOUD/node-N``, ``CLOUD/crash-N``,
+        ``CLOUD/partition``, ...): publishes ``KillIssued`` at once."""
         ...
 
     async def revive(self, target: str) -> Reply: ...

@@ -20,7 +20,7 @@ from typing import Literal, TypeVar
 import immutables
 
 from engine import events as ev
-from engine.targets import TargetKind
+from engine.targets import REVIVES_ITSELF, TargetKind
 
 CloudStatus = Literal[
     "idle", "running", "joined", "failed", "cancelled", "tearing_down", "torn_down"
@@ -219,15 +219,15 @@ class RoomState:
 
     def killed_targets(self, cloud: str) -> tuple[str, ...]:
         """Targets in ``cloud`` still down from a kill, newest first: what a revive can
-        bring back. A restarted pod comes back by itself, and a refused kill hit nothing,
-        so neither is listed."""
+        bring back. A restarted pod or a crashed process comes back by itself, and a
+        refused kill hit nothing, so neither is listed."""
         return self._killed_by_cloud.get(cloud, ())
 
     @cached_property
     def _killed_by_cloud(self) -> dict[str, tuple[str, ...]]:
         out: dict[str, list[str]] = {}
         for k in reversed(self.kills):
-            if k.error or k.target_kind == "pod":
+            if k.error or k.target_kind in REVIVES_ITSELF:
                 continue
             listed = out.setdefault(k.target.split("/", 1)[0], [])
             if k.target in listed:

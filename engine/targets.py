@@ -3,7 +3,12 @@
 ``CLOUD/pod-N`` restarts node N's pod (the StatefulSet brings it back on the same node,
 same store, same CockroachDB node ID, in seconds); ``CLOUD/node-N`` stops node N and keeps
 it down until revived (cordon its Kubernetes node, delete the pod); ``CLOUD/server-N``
-stops server N (the VM); ``CLOUD`` stops every server of the cloud.
+stops server N (the VM); ``CLOUD`` stops every server of the cloud. Inside a server, over
+SSH (``engine.ssh_faults``): ``CLOUD/crash-N`` SIGKILLs node N's CockroachDB process (the
+kubelet restarts the container: same node ID, nothing to revive) and ``CLOUD/freeze-N``
+SIGSTOPs it (alive to Kubernetes, silent to the cluster; revive sends SIGCONT).
+``CLOUD/partition`` cuts the cloud's CockroachDB nodes off from every other cloud (the
+cross-cloud rules of the security groups; the venue keeps its access); revive heals it.
 
 Node N is one identity everywhere (see ``docs/kubernetes.md``, "One identity per node"):
 on a cloud whose servers we boot it is the CockroachDB node on server N, wherever the
@@ -17,13 +22,16 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-TargetKind = Literal["pod", "node", "server", "cloud"]
+TargetKind = Literal["pod", "node", "server", "cloud", "crash", "freeze", "partition"]
 
 KIND_TITLES: dict[str, str] = {
     "pod": "restart pod",
     "node": "stop node",
     "server": "stop server",
     "cloud": "kill cloud",
+    "crash": "crash process",
+    "freeze": "freeze process",
+    "partition": "partition cloud",
 }
 """Short words for a fault, for the screen and the printer."""
 
@@ -32,28 +40,51 @@ KIND_MEANINGS: dict[str, str] = {
     "node": "cordon its Kubernetes node and delete its pod; down until revived (uncordon)",
     "server": "stop the VM; the node and everything on it stays down until revived (start)",
     "cloud": "stop every server of the cloud; down until revived",
+    "crash": "SIGKILL its cockroach process over SSH; the kubelet restarts it, same node ID",
+    "freeze": "SIGSTOP its cockroach process over SSH: alive to Kubernetes, silent to the "
+    "cluster; revive sends SIGCONT",
+    "partition": "cut the cloud's nodes off from every other cloud (security group rules); "
+    "the venue still sees both sides; revive heals",
 }
 """One line each: what the fault does in the real system (the confirm bar shows it)."""
 
 _TARGET = re.compile(
-    r"^(?P<cloud>[A-Za-z0-9_.-]+)(?:/(?P<kind>pod|node|server)-(?P<n>[1-9][0-9]*))?$"
+    r"^(?P<cloud>[A-Za-z0-9_.-]+)"
+    r"(?:/(?P<kind>pod|node|server|crash|freeze)-(?P<n>[1-9][0-9]*)|/(?P<partition>partition))?$"
 )
+_NODE_KINDS: dict[str, TargetKind] = {
+    "pod": "pod",
+    "node": "node",
+    "server": "server",
+    "crash": "crash",
+    "freeze": "freeze",
+}
+EXPECTED = (
+    "CLOUD, CLOUD/pod-N, CLOUD/node-N, CLOUD/server-N, CLOUD/crash-N, CLOUD/freeze-N "
+    "or CLOUD/partition"
+)
+REVIVES_ITSELF: frozenset[str] = frozenset({"pod", "crash"})
+"""Faults the cluster recovers from by itself (the StatefulSet, the kubelet): no revive."""
 
 
 @dataclass(frozen=True)
 class Target:
-    """What a kill or revive aims at; ``index`` is 1-based, ``None`` for a whole cloud."""
+    """What a kill or revive aims at; ``index`` is 1-based, ``None`` for a whole cloud
+    (``cloud``) or all of its nodes at once (``partition``)."""
 
     cloud: str
     kind: TargetKind
     index: int | None = None
 
     def __str__(self) -> str:
+        if self.kind == "partition":
+            return f"{self.cloud}/partition"
         return self.cloud if self.index is None else f"{self.cloud}/{self.kind}-{self.index}"
 
     @property
     def node(self) -> str | None:
-        """The one node this target names (pod, node and server N all name node N)."""
+        """The one node this target names (pod, node, server, crash and freeze N all name
+        node N)."""
         return None if self.index is None else node_name(self.cloud, self.index)
 
 
@@ -61,14 +92,13 @@ def parse_target(text: str) -> Target:
     """Parse ``vexxhost/pod-1``; raise ``ValueError`` with a one-line reason."""
     match = _TARGET.match(text.strip())
     if match is None:
-        raise ValueError(
-            f"bad target {text!r}: expected CLOUD, CLOUD/pod-N, CLOUD/node-N or CLOUD/server-N"
-        )
+        raise ValueError(f"bad target {text!r}: expected {EXPECTED}")
+    if match.group("partition"):
+        return Target(match.group("cloud"), "partition")
     kind = match.group("kind")
     if kind is None:
         return Target(match.group("cloud"), "cloud")
-    kinds: dict[str, TargetKind] = {"pod": "pod", "node": "node", "server": "server"}
-    return Target(match.group("cloud"), kinds[kind], int(match.group("n")))
+    return Target(match.group("cloud"), _NODE_KINDS[kind], int(match.group("n")))
 
 
 def node_name(cloud: str, index: int) -> str:
@@ -91,8 +121,8 @@ def pod_target(cloud: str, index: int) -> str:
 
 
 def target_indexes(target: Target, count: int) -> tuple[int, ...]:
-    """The node numbers a target names on a cloud of ``count`` nodes: N for pod, node and
-    server N (one identity), every node for the whole cloud, none past the last node."""
+    """The node numbers a target names on a cloud of ``count`` nodes: N for a node's fault
+    (one identity), every node for the whole cloud or its partition, none past the last."""
     if target.index is None:
         return tuple(range(1, count + 1))
     return (target.index,) if target.index <= count else ()

@@ -103,6 +103,16 @@ def kill_cloud(ctx: ActionContext) -> None:
         kill(ctx, c.name, f"stop every server, {counted(count, 'node', every=True)} at once")
 
 
+def partition_cloud(ctx: ActionContext) -> None:
+    c = ctx.focused
+    if c is not None:
+        kill(
+            ctx,
+            f"{c.name}/partition",
+            f"cut {c.label}'s nodes off from every other cloud; the venue still sees both sides",
+        )
+
+
 def revive_later(ctx: ActionContext, target: str) -> None:
     ctx.host.call_later(ctx.send, lambda room: room.revive(target))
 

@@ -111,8 +111,26 @@ ACTIONS: tuple[RoomAction, ...] = (
         run=do.kill_cloud, enabled=has_nodes, group="chaos", danger="kill",
     ),
     RoomAction(
+        "crash_process", "h", "h", "crash",
+        "Crash a node's CockroachDB process over SSH (pick which): SIGKILL, the kubelet "
+        "restarts it, same node ID",
+        run=partial(do.pick_node, kind="crash"), enabled=has_nodes, group="chaos",
+        danger="kill", footer=False,
+    ),
+    RoomAction(
+        "freeze_process", "f", "f", "freeze",
+        "Freeze a node's CockroachDB process over SSH (pick which): SIGSTOP; u sends SIGCONT",
+        run=partial(do.pick_node, kind="freeze"), enabled=has_nodes, group="chaos",
+        danger="kill", footer=False,
+    ),
+    RoomAction(
+        "partition_cloud", "i", "i", "partition",
+        "Isolate the focused cloud: cut its nodes off from every other cloud; u heals",
+        run=do.partition_cloud, enabled=has_nodes, group="chaos", danger="kill", footer=False,
+    ),
+    RoomAction(
         "revive", "u", "u", "revive",
-        "Revive what was stopped in the focused cloud (uncordon, start servers)",
+        "Revive what was stopped in the focused cloud (uncordon, start servers, SIGCONT, heal)",
         run=do.revive, enabled=has_killed, group="chaos",
     ),
     RoomAction(

@@ -35,6 +35,9 @@ KILLED_LOOKS: dict[str, Look] = {
     "pod": Look("↻", "restarting", "bold reverse $node-killed"),
     "server": Look("⊗", "VM off", "bold reverse $node-killed"),
     "cloud": Look("⊗", "VM off", "bold reverse $node-killed"),
+    "crash": Look("↻", "crashed", "bold reverse $node-killed"),
+    "freeze": Look("❄", "frozen", "bold reverse $node-killed"),
+    "partition": Look("✂", "cut off", "bold reverse $node-killed"),
 }
 """What each kind of fault reads as until the cluster reacts (a stopped node: ``KILLED``)."""
 

@@ -26,6 +26,7 @@ from engine.config.model import (
     DemoConfig,
     KubernetesConfig,
     SimConfig,
+    SshConfig,
     WorkloadConfig,
 )
 from engine.config.schema import At, Report, describe, line_of, section
@@ -126,6 +127,7 @@ def _build(values: dict[str, Any], path: Path) -> DemoConfig:
         cluster=replace(ClusterConfig(), **cluster_values),
         workload=replace(WorkloadConfig(), **values.get("workload", {})),
         clouds=tuple(_cloud(defaults, entry.values) for entry in entries),
+        ssh=replace(SshConfig(), **values.get("ssh", {})),
         source=path,
     )
 

@@ -123,12 +123,44 @@ class CloudConfig:
 
 
 @dataclass(frozen=True)
+class SshConfig:
+    """How the engine reaches a server's shell for the faults inside a node (crash, freeze).
+
+    No secret lives here: the servers take the run's own per-cloud key (made in the run
+    directory by the key pair step); the jump host takes ``jump_key`` (a file path) or,
+    without one, the user's ssh agent and default keys.
+    """
+
+    user: str = "ubuntu"
+    """The servers' login user (the cloud image's default user)."""
+    port: int = 22
+    jump_host: str = ""
+    """``host`` or ``host:port`` of a jump host (ProxyJump); empty: connect directly."""
+    jump_user: str = ""
+    """The jump host's user; empty: the local login name."""
+    jump_key: Path | None = None
+    """A private key file for the jump host; ``None``: the ssh agent and ~/.ssh keys."""
+    connect_timeout_s: float = 15.0
+    command_timeout_s: float = 20.0
+
+    def jump(self) -> tuple[str, int] | None:
+        """``(host, port)`` of the jump host, or ``None`` when there is none."""
+        if not self.jump_host:
+            return None
+        host, sep, port = self.jump_host.rpartition(":")
+        if sep and port.isdigit() and not host.endswith(":"):
+            return host.strip("[]"), int(port)
+        return self.jump_host.strip("[]"), 22
+
+
+@dataclass(frozen=True)
 class DemoConfig:
     name: str
     run_prefix: str = "xr"
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
     clouds: tuple[CloudConfig, ...] = ()
+    ssh: SshConfig = field(default_factory=SshConfig)
     source: Path | None = None
     """The file this came from; ``None`` for the built-in rehearsal fleet."""
 

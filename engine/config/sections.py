@@ -6,6 +6,7 @@ so defaults and per-cloud overrides can be merged key by key afterwards.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,12 +237,53 @@ def clouds(base: Path) -> Reader[tuple[CloudEntry, ...]]:
     return read
 
 
+_LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,31}")
+
+
+def _login(text: str) -> str | None:
+    return None if _LOGIN.fullmatch(text) else f"{text!r} is not a login name (e.g. ubuntu)"
+
+
+def _jump_host(text: str) -> str | None:
+    if checks.HOSTNAME.fullmatch(text) or checks.host_port(text) is None:
+        return None
+    return f"{text!r} is not a host or host:port (e.g. bastion.example.org:2222)"
+
+
+def key_file(base: Path) -> Reader[Path]:
+    """A path to a private key file that exists now; never the key itself."""
+    path = kubeconfig(base)
+
+    def read(node: Node, at: At) -> Path:
+        if isinstance(node, ScalarNode) and ("PRIVATE KEY" in node.value or "\n" in node.value):
+            raise Invalid(
+                "this is a key's contents, not a file: give the path of a key file "
+                "(no secret belongs in the demo file)"
+            )
+        return path(node, at)
+
+    return read
+
+
+def ssh_fields(base: Path) -> dict[str, Reader[Any]]:
+    return {
+        "user": checked(string, _login),
+        "port": integer(1, 65535),
+        "jump_host": checked(string, _jump_host),
+        "jump_user": checked(string, _login),
+        "jump_key": key_file(base),
+        "connect_timeout_s": number(0, HOUR_S, above=True),
+        "command_timeout_s": number(0, HOUR_S, above=True),
+    }
+
+
 def top_fields(base: Path) -> dict[str, Reader[Any]]:
     return {
         "name": string,
         "run_prefix": checked(string, checks.run_prefix),
         "cluster": subsection(cluster_fields(base)),
         "workload": subsection(workload_fields()),
+        "ssh": subsection(ssh_fields(base)),
         "defaults": subsection(cloud_defaults_fields(base)),
         "clouds": clouds(base),
     }

@@ -81,7 +81,10 @@ class ExistingKubernetesCloud:
             for index in await node_indexes(ctx):
                 hit.extend(await stop_node(ctx, index))
             return tuple(hit)
-        raise PermanentStepError(f"{target}: this cloud runs on an existing cluster, no servers")
+        raise PermanentStepError(
+            f"{target}: this cloud runs on an existing cluster; no servers or security "
+            "groups of ours to act on"
+        )
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
         """Uncordon what a stop cordoned; a restarted pod needs nothing."""

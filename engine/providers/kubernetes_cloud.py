@@ -120,7 +120,9 @@ class KubernetesCloud:
     async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
         """A pod restart and a node stop go through Kubernetes (node N is the pod on server
         N, ``engine.kube.identity``); a server or the whole cloud is stopped through
-        OpenStack, or through Kubernetes when the cluster was not ours to boot."""
+        OpenStack, or through Kubernetes when the cluster was not ours to boot; a crash or
+        freeze signals the process on server N over SSH (``engine.ssh_faults``); a
+        partition changes the security groups (``engine.providers.openstack.access``)."""
         from engine import kube
 
         if self._existing:
@@ -129,6 +131,12 @@ class KubernetesCloud:
             return await kube.restart_pod(ctx, target.index)
         if target.kind == "node" and target.index is not None:
             return await kube.stop_node(ctx, target.index)
+        if target.kind == "partition":
+            return await self.base.kill(target, ctx)
+        if target.kind in ("crash", "freeze") and target.index is not None:
+            from engine.ssh_faults import signal_node
+
+            return await signal_node(ctx, target.index, target.kind)
         hit = await self.base.kill(target, ctx)
         if target.index in (None, 1):  # server 1 runs the k3s server: the API is gone
             ctx.emit(CloudApiObserved(cloud=self.cloud.name, reachable=False, detail=str(target)))
@@ -144,6 +152,15 @@ class KubernetesCloud:
             return (f"{self.cloud.name}/node-{target.index}",)
         if target.kind == "node" and target.index is not None:
             return await kube.start_node(ctx, target.index)
+        if target.kind == "partition":
+            return await self.base.revive(target, ctx)
+        if target.kind == "crash" and target.index is not None:
+            ctx.log(f"{target}: the kubelet restarts a crashed container; nothing to revive")
+            return (f"{self.cloud.name}/node-{target.index}",)
+        if target.kind == "freeze" and target.index is not None:
+            from engine.ssh_faults import signal_node
+
+            return await signal_node(ctx, target.index, "thaw")
         hit = await self.base.revive(target, ctx)
         if target.index in (None, 1):
             await self._api_back(ctx)

@@ -218,6 +218,9 @@ class SimCloud:
     # --- teardown and chaos ----------------------------------------------------------------
 
     async def delete(self, record: LedgerRecord, ctx: StepContext) -> None:
+        if record.resource_type == "partition":
+            self.cluster.heal_cloud(self.cloud.name, ctx.clock.now())
+            return
         await self._api(ctx, "DELETE", f"/{record.resource_type}/{record.resource_id}", "compute")
         if record.resource_type == "crdb_node":
             self.cluster.remove_node(record.get("node"), ctx.clock.now())
@@ -242,14 +245,35 @@ class SimCloud:
             what = ", ".join(f"server-{i}" for i in indexes)
             ctx.log(f"POST /servers/<id>/action (os-stop) {what}")
             await self.faults.stop_servers(indexes, clock, rng, emit)
+        elif target.kind == "crash" and indexes:
+            ctx.log(f"ssh server-{indexes[0]}: pkill -KILL -f 'cockroach start' ({nodes[0]})")
+            await self.faults.crash(indexes[0], clock, rng, emit)
+        elif target.kind == "freeze" and indexes:
+            ctx.log(f"ssh server-{indexes[0]}: pkill -STOP -f 'cockroach start' ({nodes[0]})")
+            await self.faults.freeze(indexes[0], clock, emit)
+        elif target.kind == "partition":
+            if not any(r.resource_type == "partition" for r in ctx.ledger.live(self.cloud.name)):
+                ctx.record("partition", self.cloud.name, f"{self.cloud.name} cut off")
+            ctx.log("DELETE the cross-cloud 26257/8080 rules, this group's and the others'")
+            await self.faults.partition(indexes, True, clock, rng, emit)
         return nodes
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
         indexes = target_indexes(target, self.cloud.nodes)
         nodes = target_nodes(target, self.cloud.nodes)
         clock, rng, emit = ctx.clock, ctx.rng, ctx.emit
-        if target.kind == "pod":
-            ctx.log(f"{target}: a restarted pod comes back by itself; nothing to revive")
+        if target.kind in ("pod", "crash"):
+            ctx.log(f"{target}: the container comes back by itself; nothing to revive")
+        elif target.kind == "freeze":
+            for i, node in zip(indexes, nodes, strict=True):
+                ctx.log(f"ssh server-{i}: pkill -CONT -f 'cockroach start' ({node})")
+                await self.faults.thaw(i, clock, rng, emit)
+        elif target.kind == "partition":
+            for rec in ctx.ledger.live(self.cloud.name):
+                if rec.resource_type == "partition":
+                    ctx.forget(rec)
+            ctx.log("POST the cross-cloud 26257/8080 rules back, exactly those removed")
+            await self.faults.partition(indexes, False, clock, rng, emit)
         elif target.kind == "node" and indexes:
             ctx.log(f"uncordon the Kubernetes node of {nodes[0]}")
             await self.faults.start_node(indexes[0], clock, rng, emit)

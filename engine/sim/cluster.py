@@ -85,6 +85,7 @@ class SimCluster:
         self._monitor_node: str | None = None
         self._monitor_lost = False
         self._workload_started = False
+        self._partitioned: set[str] = set()
 
     # --- what the simulated clouds do ---------------------------------------------------
 
@@ -109,6 +110,8 @@ class SimCluster:
             self._rng(f"node/{node}/{incarnation}"),
             now,
         )
+        if self._partitioned:
+            self._apply_partition(now)
 
     def kill_node(self, node: str, now: float) -> None:
         """The process dies at once (pod deleted); it stays down until ``revive_node``."""
@@ -121,6 +124,52 @@ class SimCluster:
         n = self._nodes.get(node)
         if n is not None and not n.removed:
             n.restart(now)
+
+    def freeze_node(self, node: str, now: float) -> None:
+        """SIGSTOP of the node's process: alive to Kubernetes, silent to the cluster."""
+        n = self._nodes.get(node)
+        if n is not None and not n.removed:
+            n.freeze(now)
+
+    def thaw_node(self, node: str, now: float) -> None:
+        """SIGCONT: the process carries on; live again at its next heartbeat."""
+        n = self._nodes.get(node)
+        if n is not None and not n.removed:
+            n.thaw(now)
+
+    def partition_cloud(self, cloud: str, now: float) -> None:
+        """Cut ``cloud``'s nodes off from every other cloud (the venue still reaches both)."""
+        self._partitioned.add(cloud)
+        self._apply_partition(now)
+
+    def heal_cloud(self, cloud: str, now: float) -> None:
+        self._partitioned.discard(cloud)
+        self._apply_partition(now)
+
+    @property
+    def partitioned(self) -> frozenset[str]:
+        return frozenset(self._partitioned)
+
+    def _apply_partition(self, now: float) -> None:
+        """Which nodes' heartbeats cannot reach the liveness range's quorum.
+
+        Each cut-off cloud is its own island; the rest of the fleet is one more. The island
+        with the most nodes keeps the quorum (replicas spread one per locality, so the
+        largest island holds most replicas of every range); every other island's nodes
+        are cut off. Ties go to the uncut side.
+        """
+        islands: dict[str, list[SimNode]] = {}
+        for n in self._nodes.values():
+            if not n.removed:
+                key = n.cloud if n.cloud in self._partitioned else ""
+                islands.setdefault(key, []).append(n)
+        if not self._partitioned or len(islands) < 2:
+            majority = ""
+        else:
+            majority = max(sorted(islands), key=lambda k: (len(islands[k]), k == ""))
+        for key, members in islands.items():
+            for n in members:
+                n.set_cut_off(key != majority, now)
 
     def remove_node(self, node: str, now: float) -> None:
         """Teardown: the node is gone for good and no longer reported; its replicas get
@@ -251,7 +300,7 @@ class SimCluster:
                 continue
             self._seen_probe[name] = status
             detail = {
-                "down": "connection refused",
+                "down": "timed out (no answer)" if n.running else "connection refused",
                 "not_ready": "503 node is not healthy",
                 "ready": "200",
             }[status]
@@ -263,7 +312,7 @@ class SimCluster:
         return Topology(
             clouds={name: n.cloud for name, n in self._nodes.items()},
             live=frozenset(live),
-            targets=tuple(name for name in live if self._nodes[name].running),
+            targets=tuple(name for name in live if self._nodes[name].heartbeating),
             gone=frozenset(gone),
         )
 
@@ -272,7 +321,7 @@ class SimCluster:
         leases = self._ranges.lease_counts()
         stalls: list[Stall] = []
         for name, n in self._nodes.items():
-            if name in topo.live and not n.running and leases.get(name, 0) > 0:
+            if name in topo.live and not n.heartbeating and leases.get(name, 0) > 0:
                 until = n.expiration(now)
                 if until is not None:
                     stalls.append(Stall(leases[name] / ranges, until))
@@ -281,8 +330,18 @@ class SimCluster:
             for name, n in self._nodes.items()
             if not n.running and n.killed_at is not None
         }
-        ready = tuple(n for n in topo.targets if now >= self._nodes[n].first_heartbeat_at)
+        ready = tuple(
+            n
+            for n in topo.targets
+            if now >= self._nodes[n].first_heartbeat_at and self._nodes[n].heartbeating
+        )
+        stuck = tuple(
+            name
+            for name, n in self._nodes.items()
+            if n.running and not n.removed and (n.frozen or n.cut_off)
+        )
         return KvView(
+            stuck=stuck,
             gateways=ready,
             killed_at=killed,
             stalls=tuple(stalls),

@@ -20,6 +20,16 @@ reproducible. Sources of the timings (see also ``docs/kubernetes.md``, "Kills"):
   then the node is NotReady and its pods are not ready. A StatefulSet pod on it is never
   replaced (kubernetes/kubernetes#54368). Server 1 runs the k3s server: stopping it
   takes the cloud's Kubernetes API away.
+- A crash (SIGKILL of ``cockroach start`` over SSH): no drain; the container's main
+  process is gone, so the kubelet restarts the container at once (the first restart has
+  no back-off, pkg/kubelet/kuberuntime ``doBackOff``), same pod, same store, same node ID,
+  the pod's restart count one higher.
+- A freeze (SIGSTOP): the process holds its pid, ports and connections but does nothing;
+  Kubernetes sees a running container until the readiness probe (period 5 s, failure
+  threshold 2, ``engine.kube.manifests``) marks it not ready; SIGCONT resumes it.
+- A partition: the cut-off nodes' heartbeats stop reaching the liveness range's quorum
+  (``SimCluster.partition_cloud``); their readiness probes (``/health?ready=1``) fail
+  once their own liveness has expired.
 """
 
 from __future__ import annotations
@@ -46,6 +56,12 @@ NODE_MONITOR_GRACE_S = 50.0
 installed today runs); 40 s before."""
 BOOT_S = (25.0, 60.0)
 """``openstack server start`` to k3s and the kubelet running again."""
+CONTAINER_RESTART_S = (0.5, 1.5)
+"""Main process killed to the container started again (kubelet sync, image present)."""
+UNREADY_AFTER_S = 10.0
+"""Readiness probe period 5 s x failure threshold 2: a silent node's pod goes not ready."""
+READY_AFTER_S = (1.0, 5.0)
+"""The next readiness probe after the node answers again (period 5 s)."""
 
 
 @dataclass
@@ -60,7 +76,10 @@ class SimFaults:
     cluster: SimCluster
     stopped: set[int] = field(default_factory=set)
     cordoned: set[int] = field(default_factory=set)
+    frozen: set[int] = field(default_factory=set)
+    restarts: dict[int, int] = field(default_factory=dict)
     generation: dict[int, int] = field(default_factory=dict)
+    partition_generation: int = 0
 
     def _bump(self, index: int) -> int:
         self.generation[index] = self.generation.get(index, 0) + 1
@@ -167,3 +186,63 @@ class SimFaults:
             if i not in self.cordoned:
                 self.cluster.revive_node(node_name(self.cloud, i), clock.now())
                 emit(self._pod(i, "Running", ready=True, restarts=1))
+
+    async def crash(self, index: int, clock: Clock, rng: random.Random, emit: EventSink) -> None:
+        """SIGKILL of the process: down at once, the kubelet starts the container again."""
+        if index in self.stopped or index in self.cordoned:
+            return  # no process to kill
+        gen = self._bump(index)
+        self.frozen.discard(index)
+        node = node_name(self.cloud, index)
+        self.cluster.kill_node(node, clock.now())
+        self.restarts[index] = self.restarts.get(index, 0) + 1
+        emit(self._pod(index, "Running", ready=False, restarts=self.restarts[index]))
+        await clock.sleep(rng.uniform(*CONTAINER_RESTART_S))
+        if self.generation.get(index) != gen:
+            return
+        self.cluster.revive_node(node, clock.now())
+        await clock.sleep(rng.uniform(*READY_AFTER_S))
+        if self.generation.get(index) == gen:
+            emit(self._pod(index, "Running", ready=True, restarts=self.restarts[index]))
+
+    async def freeze(self, index: int, clock: Clock, emit: EventSink) -> None:
+        """SIGSTOP: silent to the cluster now, not ready to Kubernetes after its probes."""
+        if index in self.stopped or index in self.cordoned or index in self.frozen:
+            return
+        gen = self._bump(index)
+        self.frozen.add(index)
+        self.cluster.freeze_node(node_name(self.cloud, index), clock.now())
+        await clock.sleep(UNREADY_AFTER_S)
+        if self.generation.get(index) == gen:
+            emit(self._pod(index, "Running", ready=False, restarts=self.restarts.get(index, 0)))
+
+    async def thaw(self, index: int, clock: Clock, rng: random.Random, emit: EventSink) -> None:
+        """SIGCONT: the process carries on; ready again at the next probe."""
+        if index not in self.frozen:
+            return
+        gen = self._bump(index)
+        self.frozen.discard(index)
+        self.cluster.thaw_node(node_name(self.cloud, index), clock.now())
+        await clock.sleep(rng.uniform(*READY_AFTER_S))
+        if self.generation.get(index) == gen:
+            emit(self._pod(index, "Running", ready=True, restarts=self.restarts.get(index, 0)))
+
+    async def partition(
+        self, indexes: Iterable[int], cut: bool, clock: Clock, rng: random.Random, emit: EventSink
+    ) -> None:
+        """Cut the cloud off (or heal it); its pods' readiness follows their liveness."""
+        self.partition_generation += 1
+        gen = self.partition_generation
+        if cut:
+            self.cluster.partition_cloud(self.cloud, clock.now())
+            await clock.sleep(UNREADY_AFTER_S + 6.0)  # liveness expired (6 s), then probes
+        else:
+            self.cluster.heal_cloud(self.cloud, clock.now())
+            await clock.sleep(rng.uniform(*READY_AFTER_S) + 1.5)
+        if self.partition_generation != gen:
+            return
+        for i in indexes:
+            if i in self.stopped or i in self.cordoned or i in self.frozen:
+                continue
+            ready = not cut or self.cluster.liveness(node_name(self.cloud, i)) == "live"
+            emit(self._pod(i, "Running", ready=ready, restarts=self.restarts.get(i, 0)))

@@ -10,7 +10,9 @@ gets an error, reconnects to another node and carries on.
 Disturbances come from the cluster model, not from dice: an op on a range whose lease is
 held by a killed node blocks until that node's liveness expires and another replica takes
 the lease (up to ~6 s, the failover stall CockroachDB's own benchmarks measure); an op on
-a range without quorum fails at the timeout.
+a range without quorum fails at the timeout. A worker whose gateway is stuck (stopped, or
+on the cut-off side of a partition) keeps its connection, since nothing closes it, and
+each of its ops fails at the timeout until the gateway answers again.
 """
 
 from __future__ import annotations
@@ -57,6 +59,9 @@ class KvView:
     stalls: tuple[Stall, ...]
     unavailable_fraction: float
     serving_nodes: int
+    stuck: tuple[str, ...] = ()
+    """Nodes that keep their connections but answer nothing: a stopped (SIGSTOP) process,
+    or one cut off from the quorum by a partition. Each op there fails at the timeout."""
 
 
 @dataclass(frozen=True)
@@ -108,11 +113,14 @@ class KvWorkload:
             s = t0 + i * h
             self._connections(s, s + h, view)
             self._completions(s + h, slow)
-            ready = [
-                w
-                for w in self._workers
-                if w.gateway is not None and w.connect_at <= s and w.busy_until <= s
-            ]
+            ready = []
+            for w in self._workers:
+                if w.gateway is None or w.connect_at > s or w.busy_until > s:
+                    continue
+                if w.gateway in view.stuck:
+                    w.busy_until, w.pending, w.pending_ms = s + OP_TIMEOUT_S, True, None
+                else:
+                    ready.append(w)
             if not ready:
                 continue
             share = min(min(rate, capacity) * h / len(ready), worker_max * h)
@@ -153,6 +161,8 @@ class KvWorkload:
     def _connections(self, s: float, e: float, view: KvView) -> None:
         """Drop workers whose gateway died (the in-flight op fails) and reconnect others."""
         for w in self._workers:
+            if w.gateway is not None and w.gateway in view.stuck:
+                continue  # the connection stays open; its ops time out (``tick``)
             if w.gateway is not None and w.gateway not in view.gateways:
                 died = view.killed_at.get(w.gateway)
                 if died is not None and died >= e:

@@ -58,3 +58,13 @@ def test_password_in_sql_url_is_never_repeated(monkeypatch: pytest.MonkeyPatch) 
         load_demo(Path("sql_url_with_password.yaml"))
     assert "hunter2" not in str(caught.value)
     assert "hunter2" in (BAD_CONFIGS / "sql_url_with_password.yaml").read_text()
+
+
+def test_a_private_key_pasted_into_ssh_is_refused_and_never_repeated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(BAD_CONFIGS)
+    with pytest.raises(ConfigError) as caught:
+        load_demo(Path("bad_ssh.yaml"))
+    assert "b3BlbnNzaC1rZXkt" not in str(caught.value)
+    assert "b3BlbnNzaC1rZXkt" in (BAD_CONFIGS / "bad_ssh.yaml").read_text()

@@ -16,6 +16,7 @@ from engine.config.model import (
     DemoConfig,
     KubernetesConfig,
     SimConfig,
+    SshConfig,
     WorkloadConfig,
 )
 from engine.errors import ConfigError
@@ -57,6 +58,12 @@ def test_example_sets_every_key_the_loader_knows() -> None:
     assert set(raw) == set(sections.top_fields(base))
     assert set(raw["cluster"]) == set(sections.cluster_fields())
     assert set(raw["workload"]) == set(sections.workload_fields())
+    # the jump host's keys are commented out: a key file must exist to load
+    assert set(raw["ssh"]) == set(sections.ssh_fields(base)) - {
+        "jump_host",
+        "jump_user",
+        "jump_key",
+    }
     assert set(raw["defaults"]) == set(sections.cloud_defaults_fields(base))
     assert set(raw["defaults"]["kubernetes"]) == set(sections.kubernetes_fields(base))
     assert set(raw["defaults"]["sim"]) == set(sections.sim_fields())
@@ -71,6 +78,7 @@ def test_loader_keys_match_the_model_fields() -> None:
     assert set(sections.workload_fields()) == fields_of(WorkloadConfig)
     assert set(sections.kubernetes_fields(base)) == fields_of(KubernetesConfig)
     assert set(sections.sim_fields()) == fields_of(SimConfig)
+    assert set(sections.ssh_fields(base)) == fields_of(SshConfig)
     assert set(sections.cloud_fields(base)) == fields_of(CloudConfig)
     assert set(sections.top_fields(base)) == fields_of(DemoConfig) - {"source"} | {"defaults"}
 
@@ -283,3 +291,22 @@ def test_file_level_problems_are_one_line(tmp_path: Path) -> None:
 def test_summary_counts_in_the_singular() -> None:
     config = DemoConfig(name="Solo", clouds=(CloudConfig(name="a", label="a", servers=1),))
     assert summary(config) == 'built-in demo: ok: "Solo" with 1 cloud (1 openstack), 1 node'
+
+
+def test_ssh_settings_load_with_a_jump_host_and_a_key_file_relative_to_the_demo(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "bastion").write_text("not read at load time\n")
+    (tmp_path / "demo.yaml").write_text(
+        "name: d\nclouds:\n  - name: a\n"
+        "ssh:\n  user: debian\n  port: 2200\n  jump_host: bastion.example.org:2222\n"
+        "  jump_user: alice\n  jump_key: keys/bastion\n"
+    )
+    ssh = load_demo(tmp_path / "demo.yaml").ssh
+    assert (ssh.user, ssh.port, ssh.jump_user) == ("debian", 2200, "alice")
+    assert ssh.jump() == ("bastion.example.org", 2222)
+    assert ssh.jump_key == tmp_path / "keys" / "bastion"
+    (tmp_path / "plain.yaml").write_text("name: d\nclouds:\n  - name: a\n")
+    plain = load_demo(tmp_path / "plain.yaml").ssh
+    assert plain.jump() is None and plain.jump_key is None and plain.user == "ubuntu"

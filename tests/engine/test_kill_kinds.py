@@ -29,19 +29,25 @@ def started(*clouds: str) -> ev.RunStarted:
         ("canonical/node-2", Target("canonical", "node", 2)),
         ("suse/server-12", Target("suse", "server", 12)),
         ("zte", Target("zte", "cloud")),
+        ("suse/crash-2", Target("suse", "crash", 2)),
+        ("suse/freeze-3", Target("suse", "freeze", 3)),
+        ("zte/partition", Target("zte", "partition")),
     ],
 )
 def test_every_kind_parses_and_prints_back(text: str, target: Target) -> None:
     assert parse_target(text) == target
     assert str(target) == text
     assert target.kind in KIND_TITLES and target.kind in KIND_MEANINGS
-    # pod, node and server N all name node N: one identity.
+    # every node fault N names node N: one identity.
     assert target.node == (None if target.index is None else f"{target.cloud}/node-{target.index}")
 
 
-@pytest.mark.parametrize("bad", ["a/pod-0", "a/vm-1", "a/node-", "a/pod-1/x", ""])
+@pytest.mark.parametrize(
+    "bad",
+    ["a/pod-0", "a/vm-1", "a/node-", "a/pod-1/x", "", "a/partition-1", "a/crash", "a/freeze-0"],
+)
 def test_bad_targets_say_what_is_expected(bad: str) -> None:
-    with pytest.raises(ValueError, match="CLOUD/pod-N, CLOUD/node-N or CLOUD/server-N"):
+    with pytest.raises(ValueError, match="CLOUD/crash-N, CLOUD/freeze-N or CLOUD/partition"):
         parse_target(bad)
 
 
@@ -157,3 +163,15 @@ def test_the_printer_and_the_kill_table_name_the_kind(capsys: pytest.CaptureFixt
         "healed",
     ]
     assert row.split()[:2] == ["vexx/server-2", "server"]
+
+
+def test_the_kill_table_keeps_its_columns_for_the_longest_kind() -> None:
+    events: list[ev.Event] = [
+        started("vexx"),
+        ev.KillIssued(t=3.0, target="vexx/partition", target_kind="partition"),
+        ev.KillIssued(t=4.0, target="vexx/pod-1", target_kind="pod"),
+    ]
+    head, _, *rows = kill_table(fold(events)).splitlines()
+    at = head.index("      at")
+    assert all(row[at : at + 8].strip().endswith("s") for row in rows)
+    assert [row.split()[1] for row in rows] == ["partition", "pod"]

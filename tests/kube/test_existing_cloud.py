@@ -149,6 +149,10 @@ async def test_deploy_watch_kill_and_teardown_on_an_existing_cluster(
         assert not any(e.phase == "Deleted" for e in pod_events(ctxs, "alpha/node-1"))
         with pytest.raises(StepError, match="no servers"):
             await clouds["beta"].kill(Target("beta", "server", 1), beta)
+        # nothing of ours to SSH into or to cut off: refused in one line, nothing touched
+        for fault in (Target("beta", "crash", 1), Target("beta", "partition")):
+            with pytest.raises(StepError, match="no servers or security groups of ours"):
+                await clouds["beta"].kill(fault, beta)
         revived = await clouds["beta"].revive(Target("beta", "cloud"), beta)
         assert revived == ("beta/node-1", "beta/node-2", "beta/node-3")
         assert not store.unschedulable

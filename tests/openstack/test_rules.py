@@ -13,8 +13,11 @@ import pytest
 
 from engine.config.model import CloudConfig
 from engine.providers.openstack.rules import (
+    admitted_peers,
     demo_rules,
+    partition_leaks,
     peer_addresses,
+    plan_rules,
     reachability,
     rule_count,
     world_warning,
@@ -233,3 +236,88 @@ def test_the_world_warning_names_what_is_open() -> None:
     secure = world_warning(world, secure=True)
     assert secure is not None and "certificates" in secure and "ssh" in secure
     assert world_warning(CloudConfig(name="v6", label="x", public_cidrs=("::/0",)), False)
+
+
+# --- partition: the same plan, with cut-off clouds as one more input -------------------------
+
+FLEET = {"vexx": ["198.51.100.9"], "city": PEERS[:2], "lab": [PEERS[2]]}
+
+
+@pytest.mark.parametrize(
+    ("cloud", "cut", "admitted"),
+    [
+        ("vexx", set(), sorted(PEERS)),
+        ("vexx", {"vexx"}, []),  # the cut cloud admits nobody
+        ("vexx", {"city"}, [PEERS[2]]),  # nobody admits the cut cloud
+        ("city", {"vexx"}, [PEERS[2]]),
+        ("city", {"vexx", "lab"}, []),
+        ("lab", {"nowhere"}, sorted(["198.51.100.9", *PEERS[:2]])),
+    ],
+)
+def test_a_group_admits_no_address_across_a_partition(
+    cloud: str, cut: set[str], admitted: list[str]
+) -> None:
+    assert admitted_peers(FLEET, cloud, cut) == admitted
+
+
+def peer_keys(rules: Any) -> set[tuple[str, int, str]]:
+    return {
+        (r["remote_ip_prefix"], r["port_range_min"], r["protocol"])
+        if isinstance(r, dict)
+        else (r.remote_cidr, r.port, r.protocol)
+        for r in rules
+    }
+
+
+@pytest.mark.parametrize(("cloud", "cut"), [("vexx", "vexx"), ("vexx", "city"), ("city", "vexx")])
+def test_partition_removes_only_peer_rules_and_heal_adds_back_exactly_those(
+    cloud: str, cut: str
+) -> None:
+    config = CloudConfig(name=cloud, label=cloud, public_cidrs=(VENUE,))
+    whole = [neutron(r) for r in demo_rules(config, peer_addresses(FLEET, cloud))]
+    assert plan_rules(config, GROUP, whole, FLEET).add == ()
+    assert plan_rules(config, GROUP, whole, FLEET).remove == ()
+
+    split = plan_rules(config, GROUP, whole, FLEET, {cut})
+    assert split.add == ()
+    gone = peer_keys(split.remove)
+    lost = set(FLEET) - {cloud} if cloud == cut else {cut}
+    assert gone == {(f"{a}/32", p, "tcp") for c in lost for a in FLEET[c] for p in (26257, 8080)}
+    # the venue and the group's own rules stay, so the monitor still sees both sides
+    kept = [r for r in whole if r not in split.remove]
+    assert {(r["remote_ip_prefix"], r["port_range_min"]) for r in kept} >= {
+        (VENUE, 26257),
+        (VENUE, 8080),
+        (VENUE, 22),
+        (None, 6443),
+    }
+
+    healed = plan_rules(config, GROUP, kept, FLEET)
+    assert healed.remove == ()
+    assert peer_keys(healed.add) == gone
+    # while the partition holds, the group's own convergence keeps it (never undoes it)
+    assert plan_rules(config, GROUP, kept, FLEET, {cut}).add == ()
+    assert plan_rules(config, GROUP, kept, FLEET, {cut}).remove == ()
+
+
+def test_a_rule_we_did_not_make_is_removed_and_egress_is_never_touched() -> None:
+    odd = neutron(
+        {
+            "protocol": "tcp",
+            "port_range_min": 1,
+            "port_range_max": 65535,
+            "remote_ip_prefix": "0.0.0.0/0",
+        }
+    )
+    egress = neutron({"direction": "egress", "ethertype": "IPv4"})
+    whole = [neutron(r) for r in demo_rules(CLOUD, peer_addresses(FLEET, "vexx"))]
+    plan = plan_rules(CLOUD, GROUP, [*whole, odd, egress], FLEET, {"vexx"})
+    assert odd in plan.remove and egress not in plan.remove
+
+
+def test_a_venue_range_that_covers_the_other_side_is_named() -> None:
+    wide = CloudConfig(name="city", label="City", public_cidrs=("198.51.100.0/24",))
+    clouds = [CLOUD, wide, CloudConfig(name="lab", label="Lab", public_cidrs=(VENUE,))]
+    assert partition_leaks(clouds, FLEET, "lab") == []
+    (leak,) = partition_leaks(clouds, FLEET, "vexx")
+    assert leak.startswith("city: public_cidrs 198.51.100.0/24 admits 198.51.100.9")

@@ -170,3 +170,78 @@ async def test_server_1_or_the_whole_cloud_takes_the_api_away_and_the_screen_say
                 "back_after_s",
                 "healed_after_s",
             }
+
+
+async def test_a_crashed_process_is_restarted_by_the_kubelet_same_node_id_nothing_to_revive() -> (
+    None
+):
+    events: list[ev.Event] = []
+    async with settled(events) as room:
+        cloud = room.state.cloud_order[0]
+        node = f"{cloud}/node-2"
+        node_id = room.state.nodes[node].node_id
+        await room.kill(f"{cloud}/crash-2")
+        await room.clock.sleep(30.0)
+        k = record(room, f"{cloud}/crash-2")
+        assert k.target_kind == "crash" and k.nodes == (node,)
+        # SIGKILL: no drain, the probe is refused at the next poll
+        assert k.probe_down_t is not None and k.probe_down_t - k.at_t <= 1.0
+        most = faults.CONTAINER_RESTART_S[1] + START_DELAY_S[1] + 2.0
+        assert k.back_t is not None and k.back_t - k.at_t <= most
+        assert k.dead_t is None
+        assert room.state.nodes[node].node_id == node_id
+        assert [(e.phase, e.ready, e.restarts) for e in pods(events, node)] == [
+            ("Running", False, 1),
+            ("Running", True, 1),
+        ]
+        assert room.state.killed_targets(cloud) == ()  # it came back by itself
+
+
+async def test_a_frozen_process_is_suspect_until_revived_by_sigcont() -> None:
+    events: list[ev.Event] = []
+    async with settled(events) as room:
+        cloud = room.state.cloud_order[1]
+        node = f"{cloud}/node-1"
+        node_id = room.state.nodes[node].node_id
+        await room.kill(f"{cloud}/freeze-1")
+        await room.clock.sleep(30.0)
+        k = record(room, f"{cloud}/freeze-1")
+        assert k.suspect_t is not None and k.suspect_t - k.at_t <= LIVENESS_TTL_S + 1.0
+        assert k.back_t is None
+        assert room.state.killed_targets(cloud) == (f"{cloud}/freeze-1",)
+        # alive to Kubernetes, not ready once its readiness probes failed
+        assert [(e.phase, e.ready) for e in pods(events, node)] == [("Running", False)]
+        await room.revive(f"{cloud}/freeze-1")
+        await room.clock.sleep(10.0)
+        k = record(room, f"{cloud}/freeze-1")
+        assert k.back_t is not None
+        assert room.state.nodes[node].node_id == node_id
+        assert room.state.nodes[node].liveness == "live"
+        assert pods(events, node)[-1].ready
+
+
+async def test_a_partition_is_in_the_ledger_heals_on_revive_and_teardown_removes_it() -> None:
+    events: list[ev.Event] = []
+    async with settled(events) as room:
+        cloud = room.state.cloud_order[2]
+        cluster = room.backend.cluster
+        await room.kill(f"{cloud}/partition")
+        await room.clock.sleep(20.0)
+        k = record(room, f"{cloud}/partition")
+        assert k.target_kind == "partition" and len(k.nodes) == 3
+        assert k.suspect_t is not None and k.back_t is None
+        assert room.state.health.unavailable == 0
+        assert [r.resource_id for r in room.ledger.live(cloud) if r.resource_type == "partition"]
+        assert room.state.killed_targets(cloud) == (f"{cloud}/partition",)
+        await room.revive(f"{cloud}/partition")
+        await room.clock.sleep(10.0)
+        assert record(room, f"{cloud}/partition").back_t is not None
+        assert not [r for r in room.ledger.live(cloud) if r.resource_type == "partition"]
+        assert cluster.partitioned == frozenset()  # type: ignore[attr-defined]
+        # cut again and tear down: the partition goes with the cloud's resources
+        await room.kill(f"{cloud}/partition")
+        await room.clock.sleep(1.0)
+        assert cluster.partitioned == {cloud}  # type: ignore[attr-defined]
+        await room.teardown([cloud])
+        assert room.ledger.live(cloud) == []
+        assert cluster.partitioned == frozenset()  # type: ignore[attr-defined]

@@ -140,6 +140,9 @@ async def test_the_records_danger_decides_what_still_asks_in_armed_mode() -> Non
         "restart_pod",
         "kill_server",
         "kill_cloud",
+        "crash_process",
+        "freeze_process",
+        "partition_cloud",
     }
     assert {a.name for a in ACTIONS if a.danger == "asks"} == {"cancel", "teardown", "quit"}
     room = ScriptedRoom(mid_show())

@@ -196,6 +196,32 @@ async def test_destructive_keys_name_the_target_and_any_other_key_declines() -> 
         assert room.calls[1:] == [("kill", "ibm/pod-2"), ("kill", "ibm/node-1")]
 
 
+async def test_the_ssh_and_partition_faults_have_keys_that_name_target_and_fault() -> None:
+    room = ScriptedRoom(mid_show())
+    app = frozen_app(room)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: bool(app.state.cloud_order), 5, "events")
+        bar = app.screen.query_one(PromptBar)
+        await pilot.press("4", "h", "2")
+        assert "KILL ibm/crash-2: crash process (node" in bar.question
+        assert "SIGKILL its cockroach process over SSH" in bar.question
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("f", "1")
+        assert "KILL ibm/freeze-1: freeze process (node" in bar.question
+        await pilot.press("y")
+        await pilot.pause()
+        await pilot.press("i")
+        assert "KILL ibm/partition: partition cloud (cut IBM's nodes off" in bar.question
+        await pilot.press("y")
+        await pilot.pause()
+        assert room.calls == [
+            ("kill", "ibm/crash-2"),
+            ("kill", "ibm/freeze-1"),
+            ("kill", "ibm/partition"),
+        ]
+
+
 async def test_retry_and_cancel_reach_the_focused_cloud() -> None:
     room = ScriptedRoom(mid_show())
     app = frozen_app(room)

@@ -53,7 +53,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="TARGET@SECONDS",
         help="this many demo seconds after all clouds joined: CLOUD/pod-N restarts node N's "
         "pod, CLOUD/node-N stops node N (cordon + delete its pod), CLOUD/server-N stops "
-        "server N, CLOUD stops every server of the cloud (repeatable)",
+        "server N, CLOUD stops every server of the cloud, CLOUD/crash-N SIGKILLs and "
+        "CLOUD/freeze-N SIGSTOPs node N's process over SSH, CLOUD/partition cuts the cloud "
+        "off from the others (repeatable)",
     )
     p.add_argument(
         "--fail",

@@ -8,6 +8,10 @@ its floating IPs in the run's one ledger as it allocates them, and every cloud r
 its own group with the fleet's current set (``sync_rules``: after its own floating IPs,
 and from ``keep_rules`` for as long as the show runs), so clouds that allocate late still
 end up in every group, and a cloud torn down leaves the others' groups.
+
+A partition is written to the same ledger (``partition`` records, see ``partition``):
+every cloud's reconciliation reads it, so the cut cloud's group and every other group
+converge to the cut (and back on heal) the same way, and never undo it by accident.
 """
 
 from __future__ import annotations
@@ -26,10 +30,9 @@ from engine.plan import StepContext
 from engine.providers.openstack import inventory, naming
 from engine.providers.openstack.connection import CloudSession
 from engine.providers.openstack.rules import (
-    SecurityGroupRule,
-    demo_rules,
-    peer_addresses,
-    rule_key,
+    admitted_peers,
+    partition_leaks,
+    plan_rules,
     world_warning,
 )
 
@@ -227,6 +230,15 @@ def fleet_addresses(ctx: StepContext) -> dict[str, list[str]]:
     return fleet
 
 
+PARTITION = "partition"
+"""Ledger resource type of a cut-off cloud (resource id: the cloud's name)."""
+
+
+def partitioned_clouds(ctx: StepContext) -> frozenset[str]:
+    """The clouds cut off from the others right now, as the run's ledger has them."""
+    return frozenset(r.resource_id for r in ctx.ledger.live() if r.resource_type == PARTITION)
+
+
 def _group_live(ctx: StepContext, group_id: str) -> bool:
     return any(
         r.resource_type == "security_group" and r.resource_id == group_id
@@ -241,14 +253,13 @@ async def sync_rules(s: CloudSession, ctx: StepContext, group_id: str) -> tuple[
     any other ingress rule (a peer that left, a port we no longer need) deleted.
     """
     async with s.rules_lock:
-        peers = peer_addresses(fleet_addresses(ctx), ctx.cloud.name)
-        wanted: dict[Any, SecurityGroupRule] = {r.key(): r for r in demo_rules(ctx.cloud, peers)}
+        fleet, cut = fleet_addresses(ctx), partitioned_clouds(ctx)
+        peers = admitted_peers(fleet, ctx.cloud.name, cut)
         have = await s.call(
             _ingress_rules, s.connection, group_id, what="read group rules", quiet=True
         )
-        have_keys = {rule_key(r, group_id): r for r in have}
-        todo = [r for k, r in wanted.items() if k not in have_keys]
-        stale = [r for k, r in have_keys.items() if k not in wanted]
+        plan = plan_rules(ctx.cloud, group_id, have, fleet, cut)
+        wanted, todo, stale = plan.wanted, plan.add, plan.remove
         for i, rule in enumerate(todo, 1):
             src = "own group" if rule.remote_cidr is None else rule.remote_cidr
             await s.call(
@@ -267,9 +278,10 @@ async def sync_rules(s: CloudSession, ctx: StepContext, group_id: str) -> tuple[
                 f"from {old.get('remote_ip_prefix') or 'a group'}",
             )
         if todo or stale:
+            cuts = f"; cut off: {', '.join(sorted(cut))}" if cut else ""
             ctx.log(
                 f"security group: {len(wanted)} rules ({len(peers)} other clouds' floating "
-                f"IPs); added {len(todo)}, removed {len(stale)}"
+                f"IPs{cuts}); added {len(todo)}, removed {len(stale)}"
             )
         return len(todo), len(stale)
 
@@ -281,7 +293,8 @@ async def keep_rules(s: CloudSession, ctx: StepContext) -> None:
     while True:
         group_id = ctx.facts.get("security_group_id")
         if group_id and _group_live(ctx, str(group_id)):
-            peers = frozenset(peer_addresses(fleet_addresses(ctx), ctx.cloud.name))
+            cut = partitioned_clouds(ctx)
+            peers = frozenset(admitted_peers(fleet_addresses(ctx), ctx.cloud.name, cut))
             if peers != applied or ctx.clock.now() - checked >= RECHECK_EVERY_S:
                 try:
                     await sync_rules(s, ctx, str(group_id))
@@ -309,3 +322,32 @@ async def security_group(s: CloudSession, ctx: StepContext) -> None:
     warning = world_warning(ctx.cloud, ctx.demo.cluster.secure)
     if warning:
         ctx.emit(Notice(level="warning", message=warning, cloud=cloud))
+
+
+async def partition(s: CloudSession, ctx: StepContext, cut: bool) -> None:
+    """Cut this cloud off from every other cloud (``cut``) or heal it.
+
+    The ledger record comes first, so a crash mid-way leaves a partition that teardown
+    removes and every group's reconciliation already follows. This cloud's group is
+    changed at once; each other cloud's own rules watch changes its group (with its own
+    credentials) within ``SYNC_EVERY_S``.
+    """
+    name = ctx.cloud.name
+    mine = [r for r in ctx.ledger.live(name) if r.resource_type == PARTITION]
+    if cut and not mine:
+        ctx.record(PARTITION, name, f"{name} cut off")
+    elif not cut:
+        for rec in mine:
+            ctx.forget(rec)
+    for leak in partition_leaks(ctx.demo.clouds, fleet_addresses(ctx), name):
+        ctx.log(leak, level="warning")
+    group_id = ctx.facts.get("security_group_id") or next(
+        (r.resource_id for r in ctx.ledger.live(name) if r.resource_type == "security_group"),
+        None,
+    )
+    if group_id:
+        added, removed = await sync_rules(s, ctx, str(group_id))
+        ctx.log(
+            f"{'partition' if cut else 'heal'} {name}: own group {'-' if cut else '+'}"
+            f"{removed if cut else added} peer rules; the other clouds' groups follow"
+        )

@@ -20,7 +20,7 @@ from engine.providers.openstack import access, compute, inventory
 from engine.providers.openstack.compute import UserData, default_user_data
 from engine.providers.openstack.connection import API_TIMEOUT_S, CloudSession
 from engine.providers.openstack.teardown import delete_resource
-from engine.targets import Target, node_name
+from engine.targets import Target, node_name, target_nodes
 
 
 class OpenStackCloud:
@@ -101,6 +101,8 @@ class OpenStackCloud:
         """Delete one ledger resource and wait until it is gone (the caller forgets it)."""
         if record.cloud != self.cloud.name:
             return
+        if record.resource_type == access.PARTITION:
+            return  # nothing in the cloud: struck from the ledger, every group heals
         label = f"{record.resource_type.replace('_', ' ')} {record.name or record.resource_id}"
         await delete_resource(
             await self._session_for(ctx), ctx.clock, record.resource_type, record.resource_id, label
@@ -125,8 +127,8 @@ class OpenStackCloud:
         return [(target.index, by_index[target.index])]
 
     async def _power(self, target: Target, ctx: StepContext, action: str) -> tuple[str, ...]:
-        if target.kind in ("pod", "node") or target.cloud != self.cloud.name:
-            return ()  # Kubernetes faults (engine.kube.pods); node N is on server N
+        if target.kind not in ("server", "cloud") or target.cloud != self.cloud.name:
+            return ()  # Kubernetes and SSH faults (engine.kube.pods, engine.ssh_faults)
         s = await self.session()
         fn = (
             s.connection.compute.stop_server
@@ -144,11 +146,21 @@ class OpenStackCloud:
         ctx.log(f"{action} {target}: {', '.join(hit) or 'nothing'} (server power {action})")
         return tuple(hit)
 
+    async def _partition(self, target: Target, ctx: StepContext, cut: bool) -> tuple[str, ...]:
+        """Cut the cloud off from the others (its group and theirs), or heal it."""
+        await access.partition(await self._session_for(ctx), ctx, cut)
+        return target_nodes(target, self.cloud.nodes)
+
     async def kill(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
-        """Stop (not delete) the server(s), so ``revive`` can start them again."""
+        """Stop (not delete) the server(s), so ``revive`` can start them again; or cut the
+        cloud off (``partition``)."""
+        if target.kind == "partition" and target.cloud == self.cloud.name:
+            return await self._partition(target, ctx, cut=True)
         return await self._power(target, ctx, "stop")
 
     async def revive(self, target: Target, ctx: StepContext) -> tuple[str, ...]:
+        if target.kind == "partition" and target.cloud == self.cloud.name:
+            return await self._partition(target, ctx, cut=False)
         return await self._power(target, ctx, "start")
 
     async def aclose(self) -> None:

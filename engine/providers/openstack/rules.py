@@ -12,12 +12,19 @@ The flows (``required_flows``):
 
 Nothing else is opened. Pure data and pure functions, so the plan, the preflight quota
 count, ``crossroom check`` and the tests agree on the same list.
+
+A partition (``CLOUD/partition``) is one more input: while a cloud is cut off, its group
+admits no other cloud's addresses and no other group admits its addresses, on the peer
+ports alone; the ``public_cidrs`` rules stay, so the venue's monitor still sees both
+sides. ``plan_rules`` derives the whole group from (fleet, partitioned clouds), so a
+partition, its heal and the convergence that follows the fleet are one computation, and
+healing restores exactly the rules the partition removed.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +148,69 @@ def demo_rules(
 def peer_addresses(fleet: Mapping[str, Sequence[str]], cloud: str) -> list[str]:
     """The floating IPs of every cloud but ``cloud``; ``fleet`` maps cloud -> its IPs."""
     return sorted({a for name, ips in fleet.items() if name != cloud for a in ips})
+
+
+def admitted_peers(
+    fleet: Mapping[str, Sequence[str]], cloud: str, partitioned: Collection[str] = ()
+) -> list[str]:
+    """The other clouds' floating IPs ``cloud``'s group admits on the peer ports: none while
+    ``cloud`` itself is cut off, and never the addresses of a cloud that is cut off."""
+    if cloud in partitioned:
+        return []
+    kept = {name: ips for name, ips in fleet.items() if name not in partitioned}
+    return peer_addresses(kept, cloud)
+
+
+@dataclass(frozen=True)
+class RulePlan:
+    """What to change in one group: rules to add, and Neutron's rules (with ``id``) to delete."""
+
+    wanted: tuple[SecurityGroupRule, ...]
+    add: tuple[SecurityGroupRule, ...]
+    remove: tuple[Mapping[str, Any], ...]
+
+
+def plan_rules(
+    cloud: CloudConfig,
+    group_id: str,
+    have: Sequence[Mapping[str, Any]],
+    fleet: Mapping[str, Sequence[str]],
+    partitioned: Collection[str] = (),
+) -> RulePlan:
+    """The changes that make ``cloud``'s group hold exactly what the show needs now.
+
+    ``have`` is the group's ingress rules as Neutron lists them; a rule that is wanted and
+    present is kept, a wanted one missing is added, any other ingress rule is removed.
+    """
+    wanted = demo_rules(cloud, admitted_peers(fleet, cloud.name, partitioned))
+    keys = {r.key() for r in wanted}
+    have_keys = {
+        rule_key(r, group_id): r for r in have if r.get("direction", "ingress") == "ingress"
+    }
+    add = tuple(r for r in wanted if r.key() not in have_keys)
+    remove = tuple(r for k, r in have_keys.items() if k not in keys)
+    return RulePlan(wanted=wanted, add=add, remove=remove)
+
+
+def partition_leaks(
+    clouds: Sequence[CloudConfig], fleet: Mapping[str, Sequence[str]], cut: str
+) -> list[str]:
+    """Why cutting ``cut`` off cannot be complete: a ``public_cidrs`` range (the venue's
+    rules, which a partition keeps) that admits an address from the other side."""
+    leaks: list[str] = []
+    for c in clouds:
+        sources = [
+            a for name, ips in fleet.items() if (name == cut) != (c.name == cut) for a in ips
+        ]
+        for cidr in c.public_cidrs:
+            net = ipaddress.ip_network(cidr, strict=False)
+            inside = [a for a in sources if ipaddress.ip_address(a) in net]
+            if inside:
+                leaks.append(
+                    f"{c.name}: public_cidrs {cidr} admits {', '.join(sorted(inside))} "
+                    "on the CockroachDB ports; the partition cannot cut that"
+                )
+    return leaks
 
 
 def rule_count(cloud: CloudConfig, peers: int) -> int:
