@@ -31,6 +31,10 @@ class RoomOptions:
     record: bool = True
     purpose: str = "crossroom show"
     """What holds the run while the room is open, named to anyone refused the run's lock."""
+    scenario_file: Path | None = None
+    """A run-sheet file (``--scenario``) replacing the demo file's ``scenario:`` section."""
+    paced: bool = False
+    """The presenter fires each cue (``--paced``), whatever the run-sheet's ``pace``."""
 
 
 @dataclass(frozen=True)
@@ -121,4 +125,12 @@ class RoomCommands(Protocol):
 
     async def slower(self) -> Reply:
         """Play a replay at the next slower speed (refused by a live show)."""
+        ...
+
+    async def fire_next_cue(self) -> Reply:
+        """Fire the run-sheet's next cue now (refused with no run-sheet, or none left)."""
+        ...
+
+    async def release_gate(self) -> Reply:
+        """Let every cloud held at the go-gate go at once (refused with no gate)."""
         ...

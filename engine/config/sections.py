@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from engine.config import checks
 from engine.config.files import UnreadableFile, expand_user, regular_file_problem
+from engine.config.scenario import scenario_section
 from engine.config.schema import (
     BOOL,
     STRINGLIKE,
@@ -244,4 +245,5 @@ def top_fields(base: Path) -> dict[str, Reader[Any]]:
         "workload": subsection(workload_fields()),
         "defaults": subsection(cloud_defaults_fields(base)),
         "clouds": clouds(base),
+        "scenario": scenario_section,
     }
