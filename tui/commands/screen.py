@@ -22,6 +22,7 @@ from tui.commands.demo_source import (
     add_demo_options,
     load,
     report_bad_input,
+    with_scenario,
 )
 from tui.commands.option_checks import show_option_problems
 
@@ -62,13 +63,15 @@ def run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        demo = load(args.config)
+        demo = with_scenario(load(args.config), args.scenario)
     except BadInput as exc:
         return report_bad_input(exc)
     options = RoomOptions(
         seed=args.seed,
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
+        scenario_file=Path(args.scenario) if args.scenario else None,
+        paced=args.paced,
     )
 
     def opener() -> AbstractAsyncContextManager[RoomCommands]:
