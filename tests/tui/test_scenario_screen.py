@@ -1,0 +1,90 @@
+"""The run-sheet paced by the presenter, in the screen, keys only (Pilot on the real
+rehearsal fleet): the gate holds every cloud and ``g`` lets them go, the next cue counts
+down on its own line, ``space`` fires it, and the verdict line follows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import FLOW_SPEED
+from textual.pilot import Pilot
+
+from engine.config.scenario_model import Cue, Expectations, Scenario
+from engine.room import open_room
+from engine.room_api import RoomOptions
+from engine.sim.fleet import rehearsal_demo
+from tui.app import RoomApp
+from tui.widgets.cue_bar import CueBar
+
+pytestmark = pytest.mark.anyio
+
+SHEET = Scenario(
+    cues=(
+        Cue(
+            "restart",
+            "restart",
+            "vexxhost/node-1",
+            at_s=3000.0,
+            expect=Expectations(unavailable_ranges=0, healed_within_s=600.0),
+        ),
+        Cue("thanks", "say", text="thank you"),
+    ),
+    pace="presenter",
+    hold_before="cockroach",
+)
+
+
+async def until(pilot: Pilot[Any], check: Callable[[], bool], seconds: float, what: str) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+def bar(app: RoomApp) -> str:
+    widget = app.screen.query_one(CueBar)
+    return "".join(t for line in widget._lines for t, _ in line)
+
+
+async def test_presenter_paces_the_run_sheet_with_g_and_space(tmp_path: Path) -> None:
+    base = rehearsal_demo()
+    fast = tuple(c for c in base.clouds if c.name in ("vexxhost", "platform9", "rackspace"))
+    demo = replace(base, clouds=fast, scenario=SHEET)
+    options = RoomOptions(seed=3, speed=FLOW_SPEED, state_dir=tmp_path)
+    app = RoomApp(lambda: open_room(demo, options))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: bool(app.state.cloud_order), 10, "the run to start")
+        await until(pilot, lambda: "NEXT restart" in bar(app), 5, "the run-sheet line")
+        await pilot.press("s")
+        await until(pilot, lambda: app.state.gate == "held", 60, "the gate to hold")
+        assert all(c.status == "running" for c in app.state.cloud_list())
+        await until(pilot, lambda: "HELD before cockroach" in bar(app), 5, "the held line")
+        assert "NEXT restart" in bar(app)
+        await pilot.press("g")
+        await until(pilot, lambda: app.state.gate == "released", 5, "the release")
+        await until(
+            pilot,
+            lambda: all(c.status == "joined" for c in app.state.cloud_list()),
+            60,
+            "every cloud to join",
+        )
+        # The next cue counts down, and waits for the presenter.
+        await until(pilot, lambda: "space fires it" in bar(app), 5, "the countdown")
+        assert "NEXT restart: restart vexxhost/node-1 in " in bar(app)
+        assert app.state.cues_fired == ()
+        await pilot.press("space")
+        await until(pilot, lambda: len(app.state.cues_fired) == 1, 5, "the cue to fire")
+        assert app.state.kills[-1].target == "vexxhost/pod-1"
+        await until(pilot, lambda: "NEXT thanks" in bar(app), 5, "the next cue")
+        await until(pilot, lambda: len(app.state.verdicts) == 2, 60, "the verdicts")
+        await until(pilot, lambda: "restart: healed_within" in bar(app), 5, "the verdict line")
+        assert "PASS" in bar(app)
+        await pilot.press("space")
+        await until(pilot, lambda: "run-sheet done" in bar(app), 5, "the end of the sheet")
+        assert [c.cue for c in app.state.cues_fired] == ["restart", "thanks"]
+        assert all(v.passed for v in app.state.verdicts)
