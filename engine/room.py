@@ -21,6 +21,7 @@ from engine.backend import Backend
 from engine.chaos import carry_out, resolve_target
 from engine.clock import Clock, ScaledClock
 from engine.config.model import DemoConfig, time_until_store_dead_s
+from engine.eta import EtaTracker, history_path
 from engine.events import (
     Event,
     EventSink,
@@ -164,6 +165,9 @@ class Room:
 
         self._workers.spawn(cloud, work)
 
+    def _state(self) -> RoomState:
+        return self._hub.state
+
     def _running_clouds(self) -> set[str]:
         return {c.name for c in self.state.cloud_list() if c.status == "running"}
 
@@ -304,6 +308,8 @@ async def open_room(
                 tg.start_soon(recorder.flush_every, FLUSH_EVERY_S)
             if room.scenario is not None:
                 tg.start_soon(room.scenario.run)
+            eta = EtaTracker(history_path(base, demo.name), demo.name, room._publish, room._state)
+            tg.start_soon(eta.run, room.subscribe)
             try:
                 yield room
             finally:

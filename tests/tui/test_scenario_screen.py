@@ -10,14 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import FLOW_SPEED
+from harness import FLOW_SPEED, ScriptedRoom, frozen_app
+from scenes import mid_show
 from textual.pilot import Pilot
 
+from engine import events as ev
 from engine.config.scenario_model import Cue, Expectations, Scenario
 from engine.room import open_room
 from engine.room_api import RoomOptions
 from engine.sim.fleet import rehearsal_demo
+from engine.state import fold
 from tui.app import RoomApp
+from tui.widgets.cloud_pane import CloudPane
+from tui.widgets.cloud_table import CloudTable
 from tui.widgets.cue_bar import CueBar
 
 pytestmark = pytest.mark.anyio
@@ -88,3 +93,37 @@ async def test_presenter_paces_the_run_sheet_with_g_and_space(tmp_path: Path) ->
         await until(pilot, lambda: "run-sheet done" in bar(app), 5, "the end of the sheet")
         assert [c.cue for c in app.state.cues_fired] == ["restart", "thanks"]
         assert all(v.passed for v in app.state.verdicts)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_each_running_cloud_shows_its_eta_and_lead(size: tuple[int, int]) -> None:
+    events = mid_show()
+    running = [c.name for c in fold(events).cloud_list() if c.status == "running"]
+    ahead, behind = running[0], running[1]
+    t = fold(events).t
+    events += [
+        ev.EtaEstimated(cloud=ahead, expected_total_s=452.0, ahead_s=12.4, t=t),
+        ev.EtaEstimated(cloud=behind, expected_total_s=700.0, ahead_s=-45.0, t=t),
+    ]
+    app = frozen_app(ScriptedRoom(events))
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: bool(app.state.eta), 5, "the estimates")
+        narrow = size == (80, 24)
+        wanted = (
+            ((ahead, "eta 7m32s +12s"), (behind, "eta 11m40s -45s"))
+            if narrow
+            else ((ahead, "eta 7m32s, 12s ahead"), (behind, "eta 11m40s, 45s behind"))
+        )
+        for cloud, words in wanted:
+            app.focused_cloud = cloud  # the table's window follows the focused cloud
+            app.refresh_view(slow=True, timers=True)
+            await pilot.pause()
+            if narrow:
+                table = app.screen.query_one("#table", CloudTable)  # every row, 80 wide
+                rows = table.build(app.view, 80, 40)
+                shown = "\n".join("".join(t for t, _ in line) for line in rows)
+            else:
+                shown = "\n".join(
+                    str(p.border_subtitle) for p in app.screen.query(CloudPane).results()
+                )
+            assert words in shown

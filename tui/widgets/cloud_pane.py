@@ -25,6 +25,7 @@ from tui.look import (
     step_look,
 )
 from tui.view import SLOW_EVERY, RoomView
+from tui.widgets.cloud_table import eta_text
 from tui.widgets.lines import Line, Part, RoomLines, fit
 
 LOG_ROWS = 4
@@ -147,6 +148,9 @@ class CloudPane(RoomLines):
             subtitle += f" #{ranked.index(cloud.time_to_join_s or 0.0) + 1}"
         elif total:
             subtitle += f" {total}"
+            eta = eta_text(view, cloud)
+            if eta:
+                subtitle += f" · {eta}"
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
 

@@ -62,6 +62,23 @@ def node_note(view: RoomView, cloud: CloudState) -> tuple[str, str] | None:
     return f"{look.glyph} {short} {look.word} {age(view.now - node_since(latest))}", look.style
 
 
+def eta_text(view: RoomView, cloud: CloudState, *, short: bool = False) -> str:
+    """``eta 7m32s, 12s ahead`` (``short``: ``eta 7m32s +12s``, + ahead, - behind): the
+    expected finish from earlier runs (``engine.eta``), while the cloud runs; empty
+    without a history."""
+    eta = view.state.eta.get(cloud.name)
+    if eta is None or cloud.status != "running":
+        return ""
+    lead = eta.ahead_s
+    total = duration(eta.expected_total_s)
+    if short:
+        return f"eta {total} {'+' if lead >= 0 else '-'}{duration(abs(lead))}"
+    pace = (
+        "on pace" if abs(lead) < 1 else f"{duration(abs(lead))} {'ahead' if lead > 0 else 'behind'}"
+    )
+    return f"eta {total}, {pace}"
+
+
 def cloud_note(view: RoomView, cloud: CloudState) -> tuple[str, str]:
     note = node_note(view, cloud)
     if note is not None:
@@ -176,6 +193,11 @@ class CloudTable(RoomLines):
             (f" {live}/{cloud.expected_nodes}", ""),
             ("  ", ""),
         ]
+        eta = eta_text(view, cloud, short=True)
+        if eta and note_style in ("", "$text-muted"):  # news (a node, an error) stays first
+            note, note_style = (f"{eta} · {note}" if note else eta), "$text-muted"
+        elif eta:
+            note = f"{note} · {eta}"
         used = sum(len(t) for t, _ in parts)
         parts.append((fit(note, width - used), note_style))
         if focused:
