@@ -456,6 +456,25 @@ class EtaEstimated(Event):
     ahead_s: float = 0.0
 
 
+# --- a screen in another process ----------------------------------------------------------
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class EngineGone(Event):
+    """The engine process a screen was attached to has gone (stopped, crashed, socket lost).
+
+    Made by the screen's side only (``engine.room_client``), never published by a hub or
+    recorded: the screen keeps its last state and says so, with the exact command that
+    cleans up what the run made.
+    """
+
+    kind: ClassVar[str] = "engine_gone"
+    run_id: str
+    teardown_command: str
+    reason: str = ""
+
+
 # --- encoding --------------------------------------------------------------------------------
 
 _encoder = msgspec.json.Encoder()

@@ -114,6 +114,20 @@ class EventHub:
         """The fold of every event published so far."""
         return self._state
 
+    @property
+    def seq(self) -> int:
+        """The number of the last event published (events are numbered from 1)."""
+        return self._seq
+
+    def catch_up(self) -> list[tuple[int, Event]]:
+        """What a late subscriber is replayed, with each event's number, in publishing order
+        (a screen in another process uses the numbers to skip what it already has)."""
+        past = list(self._history)
+        for recent in (*self._logs.values(), *self._samples.values()):
+            past.extend(recent)
+        past.sort(key=lambda pair: pair[0])
+        return past
+
     def publish(self, event: Event) -> None:
         if self._clock is not None:
             event = stamped(event, self._clock.now(), self._clock.wall())
@@ -148,11 +162,7 @@ class EventHub:
         """Receive every event; with ``replay`` the kept past first, in publishing order.
         Returns the function that unsubscribes."""
         if replay:
-            past = list(self._history)
-            for recent in (*self._logs.values(), *self._samples.values()):
-                past.extend(recent)
-            past.sort(key=lambda pair: pair[0])
-            for _seq, event in past:
+            for _seq, event in self.catch_up():
                 sink(event)
         self._sinks.append(sink)
 

@@ -95,6 +95,11 @@ class Room:
     def state(self) -> RoomState:
         return self._hub.state
 
+    @property
+    def hub(self) -> EventHub:
+        """The show's one event stream (the engine process serves it to screens)."""
+        return self._hub
+
     def _publish(self, event: Event) -> None:
         self._hub.publish(event)
 

@@ -48,6 +48,23 @@ class Reply:
 
 ACCEPTED = Reply()
 
+COMMAND_NAMES: tuple[str, ...] = (
+    "start",
+    "retry",
+    "cancel",
+    "kill",
+    "revive",
+    "check",
+    "teardown",
+    "toggle_pause",
+    "faster",
+    "slower",
+    "fire_next_cue",
+    "release_gate",
+)
+"""The ``RoomCommands`` methods a screen in another process may call over the engine's socket
+(``engine.wire``): each is async and answers with a ``Reply``. A new command is added here."""
+
 
 def refused(reason: str) -> Reply:
     return Reply(accepted=False, reason=reason)

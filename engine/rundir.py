@@ -61,6 +61,7 @@ class RunDir:
     def create(cls, base: Path, run_id: str) -> RunDir:
         root = _inside(base / "runs", run_id, "run id", _RUN_ID)
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root.chmod(0o700)  # the owner's alone: it holds keys and the engine's socket
         return cls(root)
 
     @classmethod
@@ -86,6 +87,16 @@ class RunDir:
     def config_copy(self) -> Path:
         """The demo file the run used, so ``teardown --run`` can reach the same clouds."""
         return self.root / "demo.yaml"
+
+    @property
+    def socket(self) -> Path:
+        """Where the show's engine process listens for screens (``engine.room_server``)."""
+        return self.root / "engine.sock"
+
+    @property
+    def engine_log(self) -> Path:
+        """The detached engine process's own output (its last lines explain a failed start)."""
+        return self.root / "engine.log"
 
     @property
     def cockroach_certs(self) -> Path:

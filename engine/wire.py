@@ -1,0 +1,140 @@
+"""The engine socket's wire format: newline-delimited JSON, one message per line.
+
+Each side's first line is the handshake: the screen says ``{"hello": "crossroom",
+"protocol": 1, "role": ...}``, the engine answers with the run it serves or ``{"error":
+...}`` and closes. Then the engine streams ``{"seq": N, "event": {...}}`` lines (the event's
+exact JSON, ``engine.events.encode``; ``seq`` is the hub's number for it) and answers each
+``{"id": N, "command": NAME, "args": {...}}`` request with ``{"id": N, "accepted": ...,
+"reason": ...}``. ``{"resync": true}`` says the engine dropped what a slow screen had not
+read and sends its catch-up again; ``{"caught_up": true}`` ends each catch-up.
+
+Lines are read with a length cap (``MAX_LINE_BYTES``): a longer or malformed line ends that
+connection, never the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from anyio import DelimiterNotFound, EndOfStream, IncompleteRead
+from anyio.abc import ByteReceiveStream
+from anyio.streams.buffered import BufferedByteReceiveStream
+
+from engine.events import Event, encode
+from engine.room_api import Reply
+
+PROTOCOL = 1
+"""Bumped when a message changes meaning; both sides refuse a version they do not speak."""
+HELLO = "crossroom"
+MAX_LINE_BYTES = 4 << 20
+"""Longest line either side reads. A log batch is a few KB and a request a few hundred bytes;
+a line this long is a broken or hostile peer."""
+
+Role = Literal["presenter", "audience"]
+ROLES: tuple[Role, ...] = ("presenter", "audience")
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder()
+
+
+class WireError(Exception):
+    """A line that breaks the protocol; ``str()`` is one line for the log."""
+
+
+def dumps(message: dict[str, Any]) -> bytes:
+    """One message as a line (newline included)."""
+    return _encoder.encode(message) + b"\n"
+
+
+def loads(line: bytes) -> dict[str, Any]:
+    """One line as a message: a JSON object, else ``WireError``."""
+    try:
+        data = _decoder.decode(line)
+    except msgspec.DecodeError as exc:
+        raise WireError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise WireError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def hello(role: Role) -> bytes:
+    return dumps({"hello": HELLO, "protocol": PROTOCOL, "role": role})
+
+
+def welcome(run_id: str, demo: str, role: Role) -> bytes:
+    return dumps(
+        {"hello": HELLO, "protocol": PROTOCOL, "run_id": run_id, "demo": demo, "role": role}
+    )
+
+
+def error(reason: str) -> bytes:
+    return dumps({"error": reason})
+
+
+def check_hello(message: dict[str, Any]) -> Role:
+    """The role a screen's handshake asks for, else ``WireError`` saying why not."""
+    if message.get("hello") != HELLO:
+        raise WireError("not a crossroom screen (no hello)")
+    if message.get("protocol") != PROTOCOL:
+        raise WireError(
+            f"protocol {message.get('protocol')!r} is not spoken here (engine speaks {PROTOCOL})"
+        )
+    role = message.get("role")
+    for known in ROLES:
+        if role == known:
+            return known
+    raise WireError(f"unknown role {role!r} (presenter or audience)")
+
+
+def check_welcome(message: dict[str, Any]) -> tuple[str, str]:
+    """The run id and demo name of the engine's handshake, else ``WireError``."""
+    if "error" in message:
+        raise WireError(str(message["error"]))
+    if message.get("hello") != HELLO or message.get("protocol") != PROTOCOL:
+        raise WireError(f"the engine speaks protocol {message.get('protocol')!r}, not {PROTOCOL}")
+    run_id, demo = message.get("run_id"), message.get("demo")
+    if not isinstance(run_id, str) or not isinstance(demo, str):
+        raise WireError("the engine's handshake has no run id")
+    return run_id, demo
+
+
+def event_line(seq: int, event: Event) -> bytes:
+    """An event as the engine sends it: encoded once, the same bytes for every screen."""
+    return b'{"seq":%d,"event":%s}\n' % (seq, encode(event))
+
+
+RESYNC = dumps({"resync": True})
+CAUGHT_UP = dumps({"caught_up": True})
+
+
+def request(request_id: int, command: str, args: dict[str, Any] | None = None) -> bytes:
+    return dumps({"id": request_id, "command": command, "args": args or {}})
+
+
+def answer(request_id: int, reply: Reply, **extra: Any) -> bytes:
+    return dumps({"id": request_id, "accepted": reply.accepted, "reason": reply.reason, **extra})
+
+
+def reply_of(message: dict[str, Any]) -> Reply:
+    return Reply(accepted=message.get("accepted") is True, reason=str(message.get("reason", "")))
+
+
+class LineReader:
+    """Whole lines from a byte stream, each at most ``MAX_LINE_BYTES`` (else ``WireError``)."""
+
+    def __init__(self, stream: ByteReceiveStream, max_bytes: int | None = None) -> None:
+        self._buffered = BufferedByteReceiveStream(stream)
+        self._max = MAX_LINE_BYTES if max_bytes is None else max_bytes
+
+    async def message(self) -> dict[str, Any]:
+        """The next message; ``anyio.EndOfStream`` when the peer closed between lines."""
+        try:
+            line = await self._buffered.receive_until(b"\n", self._max)
+        except DelimiterNotFound:
+            raise WireError(f"a line longer than {self._max} bytes") from None
+        except IncompleteRead:
+            if not self._buffered.buffer:
+                raise EndOfStream from None
+            raise WireError("the connection closed in the middle of a line") from None
+        return loads(line)
