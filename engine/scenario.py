@@ -23,9 +23,11 @@ from engine.events import (
     CloudJoined,
     CueFired,
     CueNext,
+    EtaEstimated,
     Event,
     EventSink,
     GateHeld,
+    LogLines,
     NoticeLevel,
     VerdictDecided,
 )
@@ -138,7 +140,7 @@ class ScenarioRunner:
 
     def _see(self, event: Event) -> None:
         """A sink: note the event and wake the runner (never publishes from here)."""
-        if not isinstance(event, VerdictDecided | CueNext | CueFired):
+        if not isinstance(event, VerdictDecided | CueNext | CueFired | LogLines | EtaEstimated):
             self._inbox.append(event)
             self._wake.set()
 

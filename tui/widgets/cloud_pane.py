@@ -146,11 +146,10 @@ class CloudPane(RoomLines):
                 c.time_to_join_s for c in view.state.clouds.values() if c.time_to_join_s is not None
             )
             subtitle += f" #{ranked.index(cloud.time_to_join_s or 0.0) + 1}"
+        elif eta_text(view, cloud):  # the total is on the pane's own line
+            subtitle = f"{look.glyph} {eta_text(view, cloud, short=True)}"
         elif total:
             subtitle += f" {total}"
-            eta = eta_text(view, cloud)
-            if eta:
-                subtitle += f" · {eta}"
         if subtitle != self.border_subtitle:
             self.border_subtitle = subtitle
 

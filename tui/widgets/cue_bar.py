@@ -20,14 +20,15 @@ def next_cue_parts(view: RoomView) -> list[Part]:
             return [(" run-sheet done ", "$text-muted")]
         return []
     target = f" {shown(nxt.target, 40)}" if nxt.target else ""
+    paced = nxt.paced and not view.replay  # a recording cannot be fired
     parts: list[Part] = [(f" NEXT {shown(nxt.cue, 40)}: {nxt.action}{target} ", "bold")]
     if nxt.due_t is None:
-        when = "space fires it now" if nxt.paced else "waiting for its trigger"
+        when = "space fires it now" if paced else "waiting for its trigger"
         parts.append((f"({when}) ", "$text-muted"))
     elif nxt.due_t > view.now:
         left = f"in {duration(nxt.due_t - view.now)}"
-        parts.append((f"{left}{', space fires it' if nxt.paced else ''} ", "bold $accent"))
-    elif nxt.paced:
+        parts.append((f"{left}{', space fires it' if paced else ''} ", "bold $accent"))
+    elif paced:
         parts.append(("due now: space fires it ", "bold reverse $warning"))
     else:
         parts.append(("firing ", "bold $accent"))
