@@ -12,7 +12,14 @@ from collections.abc import Callable
 
 import anyio
 
-from engine.events import EventSink, GateHeld, GateReleased, StepProgress, StepStarted
+from engine.events import (
+    CloudCancelled,
+    EventSink,
+    GateHeld,
+    GateReleased,
+    StepProgress,
+    StepStarted,
+)
 from engine.plan import StepContext
 
 HELD_MESSAGE = "held at the gate: waiting for the go"
@@ -47,6 +54,10 @@ class GoGate:
         try:
             self.check()
             await self._released.wait()
+        except anyio.get_cancelled_exc_class():
+            ctx.emit(CloudCancelled(cloud=cloud, step=self.step))
+            ctx.log(f"{self.step}: cancelled while held at the gate", level="warning")
+            raise
         finally:
             self._waiting.discard(cloud)
 

@@ -67,12 +67,12 @@ async def run_cloud(
         ctx.facts["started_t"] = clock.now()
     for step in steps[start_index(steps, from_step) :]:
         ctx.step = step.name
+        if gate is not None and step.name == gate.step:  # held there, even if skipped
+            await gate.hold(ctx)
         if step.skip:
             ctx.emit(StepStarted(cloud=cloud, step=step.name))
             ctx.emit(StepFinished(cloud=cloud, step=step.name, duration_s=0.0, skipped=True))
             continue
-        if gate is not None and step.name == gate.step:
-            await gate.hold(ctx)
         outcome = await _run_step(ctx, step)
         if outcome is not None:
             return outcome

@@ -183,6 +183,14 @@ async def test_a_held_cloud_waits_until_the_presenter_releases_it() -> None:
         await anyio.sleep(3 * HOUR)  # held means held, however long
         assert all(c.status == "running" for c in room.state.cloud_list())
         assert all(c.current and c.current.name == "kubernetes" for c in room.state.cloud_list())
+        first = room.state.cloud_order[0]
+        assert (await room.cancel(first)).accepted  # a held cloud cancels like any other
+        await until(room, lambda s: s.clouds[first].status == "cancelled")
+        assert room.state.clouds[first].current.name == "kubernetes"
+        assert (await room.retry(first)).accepted  # and holds again from there
+        await until(room, lambda s: s.clouds[first].status == "running")
+        await anyio.sleep(HOUR)
+        assert room.state.clouds[first].current.name == "kubernetes"
         assert (await room.release_gate()).accepted
         assert (await room.release_gate()).accepted  # idempotent
         with anyio.fail_after(HOUR):

@@ -18,7 +18,6 @@ from engine.clock import Clock
 from engine.config.model import DemoConfig, time_until_store_dead_s
 from engine.events import TeardownFinished
 from engine.headless import HeadlessPrinter, join_table, kill_table, verdict_table
-from engine.junit_report import junit_xml
 from engine.report import build_report
 from engine.room import Room, open_room
 from engine.room_api import RoomCommands, RoomOptions
@@ -182,6 +181,8 @@ async def _show(
             except OSError as exc:  # the folder went away during the show, or the disk is full
                 print(f"--report {args.report}: {exc.strerror or exc}", file=sys.stderr)
         if args.junit:
+            from engine.junit_report import junit_xml  # only when asked: a JUnit library
+
             try:
                 await anyio.Path(args.junit).write_bytes(junit_xml(state))
             except OSError as exc:
