@@ -237,3 +237,18 @@ def test_run_with_a_bad_scenario_exits_2_with_the_line(tmp_path: Path) -> None:
         f"{path}:2: cues[0].target: vexxhost/node-9: vexxhost has only 3 nodes"
     )
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--paced"], "--paced: no one paces a headless run; each cue fires when it is due"),
+        (["--junit", "/nonexistent/x.xml"], "--junit /nonexistent/x.xml: no folder /nonexistent"),
+    ],
+)
+def test_run_refuses_bad_run_sheet_options_before_the_show(args: list[str], line: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "run", *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(line)

@@ -105,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         problems.append(output_file_problem(args.report, "--report") or "")
     if args.junit:
         problems.append(output_file_problem(args.junit, "--junit") or "")
+    if args.paced:
+        problems.append("--paced: no one paces a headless run; each cue fires when it is due")
     if any(problems):
         return report_bad_input(BadInput([p for p in problems if p]))
     try:
