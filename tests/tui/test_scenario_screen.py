@@ -123,3 +123,23 @@ async def test_each_running_cloud_shows_its_eta_and_lead(size: tuple[int, int]) 
                     str(p.border_subtitle) for p in app.screen.query(CloudPane).results()
                 )
             assert words in shown
+
+
+async def test_the_run_sheet_line_shows_only_with_a_run_sheet_and_room_for_it() -> None:
+    events = mid_show()
+    t = fold(events).t
+    app = frozen_app(ScriptedRoom(events))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: bool(app.state.cloud_order), 5, "events")
+        assert not app.screen.query_one(CueBar).display  # no run-sheet: every row for the room
+    cue = ev.CueNext(cue="stop", index=0, action="stop", target="ibm/node-1", due_t=t + 65)
+    app = frozen_app(ScriptedRoom([*events, cue]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.state.cue_next is not None, 5, "the cue")
+        app.refresh_view(slow=True, timers=True)
+        await pilot.pause()
+        assert app.screen.query_one(CueBar).display
+        assert "NEXT stop: stop ibm/node-1 in 1m05s" in bar(app)
+        await pilot.resize_terminal(60, 12)  # too small: the notice alone
+        await pilot.pause()
+        assert not app.screen.query_one(CueBar).display

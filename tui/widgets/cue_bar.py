@@ -54,9 +54,8 @@ class CueBar(RoomLines):
 
     def show(self, view: RoomView) -> None:
         s = view.state
-        self.set_class(
-            s.cue_next is not None or bool(s.cues_fired or s.verdicts) or bool(s.gate), "-active"
-        )
+        sheet = s.cue_next is not None or bool(s.cues_fired or s.verdicts) or bool(s.gate)
+        self.set_class(sheet and not self.screen.has_class("-tiny"), "-active")
         super().show(view)
 
     def build(self, view: RoomView, width: int, height: int) -> list[Line]:
