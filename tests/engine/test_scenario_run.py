@@ -13,6 +13,10 @@ import pytest
 import xmlschema
 from junitparser import Failure, JUnitXml
 
+from engine import events as ev
+from engine.junit_report import junit_xml
+from engine.state import fold
+
 XSD = Path(__file__).resolve().parents[1] / "data" / "junit-10.xsd"
 CLOUDS = "vexxhost,platform9,rackspace"
 
@@ -103,3 +107,24 @@ def test_a_failing_expectation_exits_1_and_fails_its_junit_case(tmp_path: Path) 
     assert all(got[f"{c} joined"] for c in CLOUDS.split(","))
     (failed,) = [v for v in report["verdicts"] if not v["passed"]]
     assert failed["expected"] == "<= 0.001 ms"
+
+
+def test_outside_text_in_the_junit_file_stays_valid_xml(tmp_path: Path) -> None:
+    started = ev.RunStarted(
+        run_id="xr-1",
+        demo="<demo> & \x1b[2J",
+        simulated=True,
+        clouds=(ev.CloudInfo(name="a", label="A", steps=("boot",)),),
+    )
+    failed = ev.StepFailed(
+        cloud="a", step="boot", error="quota \x1b[31mexceeded\x07 <b>", duration_s=1
+    )
+    verdict = ev.VerdictDecided(
+        name="healed_within", scope="x", passed=False, measured="fault failed: \x00", expected="1s"
+    )
+    path = tmp_path / "out.xml"
+    path.write_bytes(junit_xml(fold([started, ev.CloudStarted(cloud="a"), failed, verdict])))
+    xmlschema.XMLSchema(str(XSD)).validate(str(path))
+    got = cases(path)
+    assert got == {"a joined": False, "x: healed_within": False}
+    assert "\x1b" not in path.read_text() and "\x07" not in path.read_text()
