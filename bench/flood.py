@@ -123,6 +123,12 @@ class FloodRoom:
     async def previous_marker(self) -> Reply:
         return await self.room.previous_marker()
 
+    async def fire_next_cue(self) -> Reply:
+        return await self.room.fire_next_cue()
+
+    async def release_gate(self) -> Reply:
+        return await self.room.release_gate()
+
 
 def fleet_demo(clouds: int = 15) -> DemoConfig:
     """The rehearsal fleet of ``clouds`` clouds: the 2017 fifteen, then numbered extras."""

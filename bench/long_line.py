@@ -103,6 +103,12 @@ class StillRoom:
     async def previous_marker(self) -> Reply:
         return STILL
 
+    async def fire_next_cue(self) -> Reply:
+        return STILL
+
+    async def release_gate(self) -> Reply:
+        return STILL
+
 
 class FrameApp(RoomApp):
     """The room, noting when the next display has been written."""

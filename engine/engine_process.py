@@ -102,6 +102,10 @@ def spawn_show(
         command += ["--config", str(Path(config_path).absolute())]
     if not options.record:
         command.append("--no-record")
+    if options.scenario_file is not None:
+        command += ["--scenario", str(Path(options.scenario_file).absolute())]
+    if options.paced:
+        command.append("--paced")
     if orphan_grace_s is not None:
         command += ["--orphan-grace", repr(orphan_grace_s)]
     log_fd = os.open(run_dir.engine_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -175,6 +179,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--speed", type=float, default=1.0)
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--scenario", metavar="FILE", help="run-sheet file (the demo's own)")
+    parser.add_argument("--paced", action="store_true", help="the presenter fires each cue")
     parser.add_argument("--orphan-grace", type=float, default=ORPHAN_GRACE_S, metavar="SECONDS")
     return parser.parse_args(argv)
 
@@ -186,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler.setFormatter(RedactingFormatter("%(asctime)s %(name)s: %(levelname)s: %(message)s"))
     try:
         demo = _demo(args.config)
+        if args.scenario:  # checked here, so a bad run-sheet is one line in the log
+            from engine.config.scenario import load_scenario_file
+
+            load_scenario_file(Path(args.scenario), demo)
     except ConfigError as exc:
         for line in exc.lines:
             log.error("%s", line)
@@ -197,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_id=args.run_id,
         record=not args.no_record,
         purpose="crossroom engine",
+        scenario_file=Path(args.scenario) if args.scenario else None,
+        paced=args.paced,
     )
     try:
         reason = anyio.run(serve_show, demo, options, args.orphan_grace)

@@ -384,6 +384,78 @@ class CloudApiObserved(Event):
     detail: str = ""
 
 
+# --- the run-sheet (``engine.scenario``) and its verdicts (``engine.verdicts``) ---------------
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class CueFired(Event):
+    """A cue of the scenario was carried out; a ``say`` cue carries its words in ``text``."""
+
+    kind: ClassVar[str] = "cue_fired"
+    cue: str
+    index: int
+    action: str
+    target: str = ""
+    text: str = ""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class CueNext(Event):
+    """The cue that comes next; ``due_t`` is when (demo time), ``None`` while it waits for
+    its trigger. ``index`` -1 means the run-sheet is done."""
+
+    kind: ClassVar[str] = "cue_next"
+    cue: str
+    index: int
+    action: str
+    target: str = ""
+    due_t: float | None = None
+    paced: bool = False
+    """The presenter fires it (space); otherwise it fires itself when due."""
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class GateHeld(Event):
+    """Every running cloud waits before ``step`` for the go (``release_gate``)."""
+
+    kind: ClassVar[str] = "gate_held"
+    step: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class GateReleased(Event):
+    kind: ClassVar[str] = "gate_released"
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class VerdictDecided(Event):
+    """One expectation of the demo file, decided: ``scope`` is ``run`` or the cue's name."""
+
+    kind: ClassVar[str] = "verdict_decided"
+    name: str
+    scope: str
+    passed: bool
+    measured: str
+    expected: str
+
+
+@_event
+@dataclass(frozen=True, kw_only=True)
+class EtaEstimated(Event):
+    """When a cloud should join, from earlier runs of the same demo (``engine.eta``):
+    ``expected_total_s`` from its start; ``ahead_s`` > 0 ahead of that pace, < 0 behind."""
+
+    kind: ClassVar[str] = "eta_estimated"
+    cloud: str
+    expected_total_s: float
+    ahead_s: float = 0.0
+
+
 # --- a screen in another process ----------------------------------------------------------
 
 

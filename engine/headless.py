@@ -81,12 +81,37 @@ class HeadlessPrinter:
             self._line(e.t, e.cloud, f"teardown finished{left}")
         elif isinstance(e, ev.Notice):
             self._line(e.t, e.cloud or e.level, e.message)
+        elif isinstance(e, ev.CueFired):
+            words = f": {e.text}" if e.text else f" {e.target}" if e.target else ""
+            self._line(e.t, "cue", f"{e.cue} ({e.action}){words}")
+        elif isinstance(e, ev.GateHeld):
+            self._line(e.t, "gate", f"every cloud held before {e.step}: waiting for the go")
+        elif isinstance(e, ev.GateReleased):
+            self._line(e.t, "gate", "released: every cloud goes")
+        elif isinstance(e, ev.VerdictDecided):
+            self._line(e.t, "expect", verdict_line(e))
         elif isinstance(e, ev.LogLines) and self.logs:
             for line in e.lines:
                 self._line(e.t, e.cloud, f"| {line}")
         else:
             return
         self.out.flush()
+
+
+def verdict_line(v: ev.VerdictDecided) -> str:
+    """``PASS stop-node: healed_within 31.0s (expected <= 120.0s)``."""
+    word = "PASS" if v.passed else "FAIL"
+    return f"{word} {v.scope}: {v.name} {v.measured} (expected {v.expected})"
+
+
+def verdict_table(state: RoomState) -> str:
+    """Every decided expectation, one line each, and how many failed."""
+    if not state.verdicts:
+        return ""
+    failed = sum(1 for v in state.verdicts if not v.passed)
+    rows = [safe.shown(verdict_line(v)) for v in state.verdicts]
+    rows.append(f"{len(state.verdicts)} expectations, {failed} failed")
+    return "\n".join(rows) + "\n"
 
 
 def join_table(state: RoomState) -> str:

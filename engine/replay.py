@@ -157,6 +157,12 @@ class ReplayRoom:
     async def check(self) -> Reply:
         return self._refuse("check")
 
+    async def fire_next_cue(self) -> Reply:
+        return self._refuse("firing a cue")
+
+    async def release_gate(self) -> Reply:
+        return self._refuse("releasing the gate")
+
     # --- controls ----------------------------------------------------------------------------
 
     @property

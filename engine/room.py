@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from functools import partial
 
 import anyio
@@ -19,7 +20,8 @@ from anyio.abc import TaskGroup
 from engine.backend import Backend
 from engine.chaos import carry_out, resolve_target
 from engine.clock import Clock, ScaledClock
-from engine.config.model import DemoConfig
+from engine.config.model import DemoConfig, time_until_store_dead_s
+from engine.eta import EtaTracker, history_path
 from engine.events import (
     Event,
     EventSink,
@@ -30,6 +32,7 @@ from engine.events import (
     ReviveIssued,
     RunFinished,
 )
+from engine.gate import GoGate
 from engine.hub import EventHub
 from engine.ledger import Ledger
 from engine.preflight import check_all
@@ -37,6 +40,7 @@ from engine.recording import EventRecorder
 from engine.room_api import ACCEPTED, Reply, RoomOptions, refused
 from engine.rundir import RunDir, RunLock, new_run_id, state_dir
 from engine.runner import run_cloud
+from engine.scenario import ScenarioRunner
 from engine.state import RoomState
 from engine.targets import Target, target_nodes
 from engine.teardown import teardown_clouds
@@ -76,6 +80,14 @@ class Room:
         )
         for ctx in self._contexts.values():
             ctx.nodes_changed = partial(self._hub.next_of, NodeObserved)
+        sheet = demo.scenario
+        self._gate: GoGate | None = None
+        if sheet is not None and sheet.hold_before:
+            self._gate = GoGate(sheet.hold_before, self._publish, self._running_clouds)
+        self.scenario: ScenarioRunner | None = None
+        if sheet is not None:
+            store_dead = time_until_store_dead_s(demo.cluster)
+            self.scenario = ScenarioRunner(sheet, self, self._publish, clock, store_dead)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -153,7 +165,41 @@ class Room:
 
     def _spawn(self, cloud: str, from_step: str | None) -> None:
         steps = self.backend.clouds[cloud].steps()
-        self._workers.spawn(cloud, lambda: run_cloud(self._contexts[cloud], steps, from_step))
+        gate = self._gate
+
+        async def work() -> None:
+            try:
+                await run_cloud(self._contexts[cloud], steps, from_step, gate)
+            finally:
+                if gate is not None:  # a cloud that stopped no longer keeps the gate open
+                    gate.check()
+
+        self._workers.spawn(cloud, work)
+
+    def _state(self) -> RoomState:
+        return self._hub.state
+
+    def _running_clouds(self) -> set[str]:
+        return {c.name for c in self.state.cloud_list() if c.status == "running"}
+
+    # --- the run-sheet -----------------------------------------------------------------------
+
+    async def fire_next_cue(self) -> Reply:
+        if self.scenario is None:
+            return refused("no run-sheet in this show")
+        return self.scenario.fire_next()
+
+    async def release_gate(self) -> Reply:
+        if self._gate is None:
+            return refused("no go-gate in this show (hold_before: in the run-sheet)")
+        self._gate.release()
+        return ACCEPTED
+
+    async def wait_scenario(self) -> None:
+        """Return once the run-sheet is done and every expectation decided (at once
+        without one)."""
+        if self.scenario is not None:
+            await self.scenario.finished.wait()
 
     def _finished(self) -> None:
         states = self.state.cloud_list()
@@ -242,6 +288,12 @@ async def open_room(
     be sped up.
     """
     options = options or RoomOptions()
+    if options.scenario_file is not None:
+        from engine.config.scenario import load_scenario_file
+
+        demo = replace(demo, scenario=load_scenario_file(options.scenario_file, demo))
+    if options.paced and demo.scenario is not None:
+        demo = replace(demo, scenario=replace(demo.scenario, pace="presenter"))
     speed = options.speed if all(c.provider == "sim" for c in demo.clouds) else 1.0
     clock = ScaledClock(speed)
     base = state_dir(options.state_dir)
@@ -265,6 +317,10 @@ async def open_room(
             tg.start_soon(watch_all, backend, room._contexts, room._publish, clock)
             if recorder is not None:
                 tg.start_soon(recorder.flush_every, FLUSH_EVERY_S)
+            if room.scenario is not None:
+                tg.start_soon(room.scenario.run)
+            eta = EtaTracker(history_path(base, demo.name), demo.name, room._publish, room._state)
+            tg.start_soon(eta.run, room.subscribe)
             try:
                 yield room
             finally:

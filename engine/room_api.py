@@ -31,6 +31,10 @@ class RoomOptions:
     record: bool = True
     purpose: str = "crossroom show"
     """What holds the run while the room is open, named to anyone refused the run's lock."""
+    scenario_file: Path | None = None
+    """A run-sheet file (``--scenario``) replacing the demo file's ``scenario:`` section."""
+    paced: bool = False
+    """The presenter fires each cue (``--paced``), whatever the run-sheet's ``pace``."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "slower",
     "next_marker",
     "previous_marker",
+    "fire_next_cue",
+    "release_gate",
 )
 """The ``RoomCommands`` methods a screen in another process may call over the engine's socket
 (``engine.wire``): each is async and answers with a ``Reply``. A new command is added here."""
@@ -147,4 +153,11 @@ class RoomCommands(Protocol):
 
     async def previous_marker(self) -> Reply:
         """Jump a replay back to the marker before (refused by a live show)."""
+
+    async def fire_next_cue(self) -> Reply:
+        """Fire the run-sheet's next cue now (refused with no run-sheet, or none left)."""
+        ...
+
+    async def release_gate(self) -> Reply:
+        """Let every cloud held at the go-gate go at once (refused with no gate)."""
         ...

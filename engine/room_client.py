@@ -273,6 +273,12 @@ class RemoteRoom:
     async def previous_marker(self) -> Reply:
         return await self.call("previous_marker")
 
+    async def fire_next_cue(self) -> Reply:
+        return await self.call("fire_next_cue")
+
+    async def release_gate(self) -> Reply:
+        return await self.call("release_gate")
+
     def notice(self, message: str, level: NoticeLevel = "info", cloud: str | None = None) -> None:
         """Sent without waiting (the protocol's ``notice`` is a plain call)."""
         args = {"message": message, "level": level, "cloud": cloud}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -22,6 +23,9 @@ from engine.events import (
 )
 from engine.plan import Step, StepContext
 from engine.redact import one_line
+
+if TYPE_CHECKING:
+    from engine.gate import GoGate
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 30.0
@@ -49,9 +53,13 @@ def start_index(steps: Sequence[Step], from_step: str | None) -> int:
 
 
 async def run_cloud(
-    ctx: StepContext, steps: Sequence[Step], from_step: str | None = None
+    ctx: StepContext,
+    steps: Sequence[Step],
+    from_step: str | None = None,
+    gate: GoGate | None = None,
 ) -> Outcome:
-    """Run ``steps`` from ``from_step`` (all when ``None``); never raises but cancellation."""
+    """Run ``steps`` from ``from_step`` (all when ``None``); never raises but cancellation.
+    With a ``gate``, wait before its step until the gate is released."""
     cloud = ctx.cloud.name
     clock = ctx.clock
     ctx.emit(CloudStarted(cloud=cloud, from_step=from_step or ""))
@@ -59,6 +67,8 @@ async def run_cloud(
         ctx.facts["started_t"] = clock.now()
     for step in steps[start_index(steps, from_step) :]:
         ctx.step = step.name
+        if gate is not None and step.name == gate.step:  # held there, even if skipped
+            await gate.hold(ctx)
         if step.skip:
             ctx.emit(StepStarted(cloud=cloud, step=step.name))
             ctx.emit(StepFinished(cloud=cloud, step=step.name, duration_s=0.0, skipped=True))

@@ -195,6 +195,15 @@ class RoomState:
     notices: tuple[ev.Notice, ...] = ()
     settings: tuple[ev.SettingApplied, ...] = ()
     finished: bool = False
+    cue_next: ev.CueNext | None = None
+    """The run-sheet's next cue (``None``: no run-sheet, or it is done)."""
+    cues_fired: tuple[ev.CueFired, ...] = ()
+    gate: Literal["", "held", "released"] = ""
+    gate_step: str = ""
+    verdicts: tuple[ev.VerdictDecided, ...] = ()
+    """Expectations decided so far, in the order they were."""
+    eta: Mapping[str, ev.EtaEstimated] = field(default_factory=immutables.Map)
+    """Each cloud's latest expected finish from earlier runs (``engine.eta``)."""
 
     def cloud_list(self) -> list[CloudState]:
         return [self.clouds[n] for n in self.cloud_order]
@@ -545,7 +554,37 @@ def apply(state: RoomState, e: ev.Event) -> RoomState:
         return replace(state, finished=True)
     if isinstance(e, ev.CloudStarted):
         state = replace(state, finished=False)
+    if isinstance(e, _SCENARIO_EVENTS):
+        return _fold_scenario(state, e)
     return _fold_cloud(state, e)
+
+
+_SCENARIO_EVENTS = (
+    ev.CueNext,
+    ev.CueFired,
+    ev.GateHeld,
+    ev.GateReleased,
+    ev.VerdictDecided,
+    ev.EtaEstimated,
+)
+MAX_CUES_KEPT = 500
+"""Cues and verdicts a state remembers (a run-sheet has a few dozen)."""
+
+
+def _fold_scenario(state: RoomState, e: ev.Event) -> RoomState:
+    if isinstance(e, ev.CueNext):
+        return replace(state, cue_next=e if e.index >= 0 else None)
+    if isinstance(e, ev.CueFired):
+        return replace(state, cues_fired=(*state.cues_fired, e)[-MAX_CUES_KEPT:])
+    if isinstance(e, ev.GateHeld):
+        return replace(state, gate="held", gate_step=e.step)
+    if isinstance(e, ev.GateReleased):
+        return replace(state, gate="released")
+    if isinstance(e, ev.VerdictDecided):
+        return replace(state, verdicts=(*state.verdicts, e)[-MAX_CUES_KEPT:])
+    if isinstance(e, ev.EtaEstimated) and e.cloud in state.clouds:
+        return replace(state, eta=_put(state.eta, e.cloud, e))
+    return state
 
 
 def fold(events: Iterable[ev.Event], state: RoomState | None = None) -> RoomState:

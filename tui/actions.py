@@ -68,6 +68,22 @@ def replaying(ctx: ActionContext) -> bool:
     return ctx.replay
 
 
+def has_next_cue(ctx: ActionContext) -> bool:
+    return commands_reach_a_room(ctx) and ctx.state.cue_next is not None
+
+
+def gate_held(ctx: ActionContext) -> bool:
+    return commands_reach_a_room(ctx) and ctx.state.gate == "held"
+
+
+async def fire_next_cue(ctx: ActionContext) -> None:
+    await ctx.send(lambda room: room.fire_next_cue())
+
+
+async def release_gate(ctx: ActionContext) -> None:
+    await ctx.send(lambda room: room.release_gate())
+
+
 # --- the table ------------------------------------------------------------------------------------
 
 # Kept by hand, a record a few lines, so the table reads as one (the formatter would
@@ -148,6 +164,14 @@ ACTIONS: tuple[RoomAction, ...] = (
         run=do.teardown, enabled=has_resources, danger="asks",
     ),
     RoomAction(
+        "fire_cue", "space", "space", "fire cue", "Fire the run-sheet's next cue now",
+        run=fire_next_cue, enabled=has_next_cue, group="cues",
+    ),
+    RoomAction(
+        "release_gate", "g", "g", "go", "Release the go-gate: every held cloud goes at once",
+        run=release_gate, enabled=gate_held, group="cues",
+    ),
+    RoomAction(
         "replay_pause", "space", "space", "pause", "Pause or resume the replay",
         run=do.replay_pause, enabled=replaying, group="replay",
     ),
@@ -218,6 +242,7 @@ ACTION_BY_NAME: dict[str, RoomAction] = {a.name: a for a in ACTIONS}
 GROUP_TITLES: dict[str, str] = {
     "show": "The show",
     "chaos": "Chaos",
+    "cues": "The run-sheet",
     "replay": "Replay",
     "screen": "Screen",
     "focus": "Focus (arrows, tab, 1-9 and 0 for the tenth cloud)",

@@ -29,6 +29,7 @@ from engine.config.model import (
     SshConfig,
     WorkloadConfig,
 )
+from engine.config.scenario import check_scenario
 from engine.config.schema import At, Report, describe, line_of, section
 from engine.config.sections import CloudEntry, top_fields
 from engine.errors import ConfigError
@@ -40,7 +41,7 @@ _NESTED = ("kubernetes", "sim")
 def load_demo(path: Path) -> DemoConfig:
     """Read, validate and build the demo; raise ``ConfigError`` listing all problems."""
     shown = str(path)
-    root = _compose(_read(path, shown), shown)
+    root = compose_file(path)
     if not isinstance(root, MappingNode):
         got = "an empty document" if root is None else describe(root)
         line = 1 if root is None else line_of(root)
@@ -58,6 +59,12 @@ def load_demo(path: Path) -> DemoConfig:
     if report.problems:
         raise ConfigError(report.lines())
     return config
+
+
+def compose_file(path: Path) -> Node | None:
+    """The file's YAML node tree; a missing file or bad YAML is one ``ConfigError`` line."""
+    shown = str(path)
+    return _compose(_read(path, shown), shown)
 
 
 def summary(config: DemoConfig) -> str:
@@ -129,6 +136,7 @@ def _build(values: dict[str, Any], path: Path) -> DemoConfig:
         clouds=tuple(_cloud(defaults, entry.values) for entry in entries),
         ssh=replace(SshConfig(), **values.get("ssh", {})),
         source=path,
+        scenario=values["scenario"].scenario if "scenario" in values else None,
     )
 
 
@@ -173,6 +181,8 @@ def _cross_check(config: DemoConfig, values: dict[str, Any], top: At) -> None:
             f"mode 'existing' needs a kubeconfig; none given for {', '.join(inherited)}"
         )
     _check_contexts(entries, config.clouds, top)
+    if "scenario" in values:
+        check_scenario(values["scenario"], config)
 
 
 def _check_contexts(

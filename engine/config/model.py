@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from engine.config.durations import parse_duration
+from engine.config.scenario_model import Scenario
 
 Provider = Literal["openstack", "sim"]
 KubernetesMode = Literal["k3s", "existing"]
@@ -163,6 +164,8 @@ class DemoConfig:
     ssh: SshConfig = field(default_factory=SshConfig)
     source: Path | None = None
     """The file this came from; ``None`` for the built-in rehearsal fleet."""
+    scenario: Scenario | None = None
+    """The run-sheet (``scenario:`` or ``--scenario``); ``None``: the presenter drives."""
 
     @property
     def simulated(self) -> bool:

@@ -16,6 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from engine.config import checks
 from engine.config.files import UnreadableFile, expand_user, regular_file_problem
+from engine.config.scenario import scenario_section
 from engine.config.schema import (
     BOOL,
     STRINGLIKE,
@@ -286,4 +287,5 @@ def top_fields(base: Path) -> dict[str, Reader[Any]]:
         "ssh": subsection(ssh_fields(base)),
         "defaults": subsection(cloud_defaults_fields(base)),
         "clouds": clouds(base),
+        "scenario": scenario_section,
     }

@@ -152,6 +152,8 @@ def _comparable(events: list[ev.Event]) -> dict[str, list[tuple[object, ...]]]:
         if isinstance(e, ev.RunStarted):
             run_id = e.run_id
             continue
+        if isinstance(e, ev.EtaEstimated):
+            continue  # estimates come from the runs before: the second run has the first's
         d = ev.to_dict(e)
         d.pop("wall")
         key = str(d.get("cloud") or d.get("node") or d["kind"])

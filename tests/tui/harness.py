@@ -105,6 +105,14 @@ class ScriptedRoom:
     async def slower(self) -> Reply:
         return refused("not a replay")
 
+    async def fire_next_cue(self) -> Reply:
+        self.calls.append(("fire_next_cue", ""))
+        return ACCEPTED
+
+    async def release_gate(self) -> Reply:
+        self.calls.append(("release_gate", ""))
+        return ACCEPTED
+
     async def next_marker(self) -> Reply:
         return refused("not a replay")
 

@@ -30,6 +30,16 @@ def add_demo_options(parser: argparse.ArgumentParser) -> None:
         help=f"rehearsal demo seconds per real second (default {DEFAULT_SPEED:g})",
     )
     parser.add_argument("--state-dir", metavar="DIR", help="where runs are kept")
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="run-sheet file (the scenario: mapping of a demo file) replacing the demo's own",
+    )
+    parser.add_argument(
+        "--paced",
+        action="store_true",
+        help="the presenter fires each cue of the run-sheet (space), whatever its pace says",
+    )
 
 
 class BadInput(Exception):
@@ -60,6 +70,18 @@ def load(config: str | None, only: str | None = None, fail: list[str] | None = N
     for spec in fail or []:
         demo = _with_failure(demo, spec)
     return demo
+
+
+def with_scenario(demo: DemoConfig, path: str | None) -> DemoConfig:
+    """The demo with the run-sheet of ``--scenario FILE`` (checked against its clouds)."""
+    if not path:
+        return demo
+    from engine.config.scenario import load_scenario_file
+
+    try:
+        return replace(demo, scenario=load_scenario_file(Path(path), demo))
+    except ConfigError as exc:
+        raise BadInput(exc.lines) from None
 
 
 def _with_failure(demo: DemoConfig, spec: str) -> DemoConfig:

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -16,12 +17,18 @@ import anyio
 from engine.clock import Clock
 from engine.config.model import DemoConfig, time_until_store_dead_s
 from engine.events import TeardownFinished
-from engine.headless import HeadlessPrinter, join_table, kill_table
+from engine.headless import HeadlessPrinter, join_table, kill_table, verdict_table
 from engine.report import build_report
-from engine.room import open_room
+from engine.room import Room, open_room
 from engine.room_api import RoomCommands, RoomOptions
 from engine.targets import parse_target
-from tui.commands.demo_source import BadInput, add_demo_options, load, report_bad_input
+from tui.commands.demo_source import (
+    BadInput,
+    add_demo_options,
+    load,
+    report_bad_input,
+    with_scenario,
+)
 from tui.commands.option_checks import (
     kill_seconds_problem,
     output_file_problem,
@@ -66,6 +73,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--report", metavar="FILE", help="write the JSON report here")
     p.add_argument("--html", metavar="FILE", help="write the post-show HTML report here at the end")
+    p.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="write JUnit XML here: a test case per cloud join and per expectation",
+    )
     p.add_argument("--logs", action="store_true", help="also print every log line")
     p.add_argument("--teardown", action="store_true", help="tear everything down at the end")
     p.add_argument("--headless", action="store_true", help=argparse.SUPPRESS)
@@ -96,10 +108,14 @@ def run(args: argparse.Namespace) -> int:
         problems.append(output_file_problem(args.report, "--report") or "")
     if args.html:
         problems.append(output_file_problem(args.html, "--html") or "")
+    if args.junit:
+        problems.append(output_file_problem(args.junit, "--junit") or "")
+    if args.paced:
+        problems.append("--paced: no one paces a headless run; each cue fires when it is due")
     if any(problems):
         return report_bad_input(BadInput([p for p in problems if p]))
     try:
-        demo = load(args.config, args.only, args.fail)
+        demo = with_scenario(load(args.config, args.only, args.fail), args.scenario)
         kills = parse_kills(args.kill)
     except BadInput as exc:
         return report_bad_input(exc)
@@ -107,6 +123,11 @@ def run(args: argparse.Namespace) -> int:
         args.report = str(Path(args.report).expanduser())
     if args.html:
         args.html = str(Path(args.html).expanduser())
+    if args.junit:
+        args.junit = str(Path(args.junit).expanduser())
+    if demo.scenario is not None and demo.scenario.pace != "auto":
+        # No one is at a keyboard: every cue fires itself when due.
+        demo = replace(demo, scenario=replace(demo.scenario, pace="auto"))
     options = RoomOptions(
         seed=args.seed,
         speed=args.speed,
@@ -136,6 +157,7 @@ async def _show(
         run_dirs.append(room.state.run_dir)
         await room.start()
         await room.wait_idle()
+        await _scenario(room, demo)
         joined_wall = time.monotonic() - began
         if kills:
             await _chaos(room, room.clock, demo, kills)
@@ -146,8 +168,26 @@ async def _show(
         if state.kills:
             print()
             print(kill_table(state), end="")
+        if state.verdicts:
+            print()
+            print(verdict_table(state), end="")
         report = build_report(state, joined_wall)
         report["wall_with_chaos_s"] = round(wall, 3)
+        report["cues"] = [
+            {"cue": c.cue, "action": c.action, "target": c.target, "at_s": round(c.t, 3)}
+            for c in state.cues_fired
+        ]
+        report["verdicts"] = [
+            {
+                "name": v.name,
+                "scope": v.scope,
+                "passed": v.passed,
+                "measured": v.measured,
+                "expected": v.expected,
+                "at_s": round(v.t, 3),
+            }
+            for v in state.verdicts
+        ]
         if args.teardown:
             finished: list[TeardownFinished] = []
             room.subscribe(
@@ -162,6 +202,20 @@ async def _show(
                 await anyio.Path(args.report).write_text(json.dumps(report, indent=2) + "\n")
             except OSError as exc:  # the folder went away during the show, or the disk is full
                 print(f"--report {args.report}: {exc.strerror or exc}", file=sys.stderr)
+        if args.junit:
+            from engine.junit_report import junit_xml  # only when asked: a JUnit library
+
+            try:
+                await anyio.Path(args.junit).write_bytes(junit_xml(state))
+            except OSError as exc:
+                print(f"--junit {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+    failed_verdicts = [v for v in room.state.verdicts if not v.passed]
+    if failed_verdicts:
+        print(
+            f"crossroom: {len(failed_verdicts)} expectation(s) failed: "
+            + "; ".join(f"{v.scope}: {v.name} {v.measured}" for v in failed_verdicts),
+            file=sys.stderr,
+        )
     failed = [c for c in room.state.cloud_list() if c.status != "joined"]
     if failed:
         print(
@@ -170,7 +224,28 @@ async def _show(
             file=sys.stderr,
         )
         return 1
-    return 0
+    return 1 if failed_verdicts else 0
+
+
+async def _scenario(room: Room, demo: DemoConfig) -> None:
+    """Let the run-sheet play out: every cue fired, every expectation decided.
+
+    A cue waiting on what can no longer happen (every cloud joined, when one failed) or
+    on a cluster that never heals would wait forever; so the run-sheet is given up, its
+    remaining expectations failed, when no cloud joined them all or when it overruns
+    the time its cues and their healing could take."""
+    sheet = room.scenario
+    if sheet is None:
+        return
+    if not all(c.status == "joined" for c in room.state.cloud_list()):
+        sheet.abandon("not every cloud joined")
+    heal = time_until_store_dead_s(demo.cluster) + HEAL_GRACE_S
+    limit = sum(c.at_s + (c.for_s or 0.0) + heal for c in sheet.scenario.cues) + heal
+    with anyio.move_on_after(limit / room.clock.speed):
+        await room.wait_scenario()
+        return
+    sheet.abandon(f"the run-sheet did not finish within {limit:.0f}s")
+    await room.wait_scenario()
 
 
 async def _chaos(

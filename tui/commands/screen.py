@@ -29,6 +29,7 @@ from tui.commands.demo_source import (
     add_demo_options,
     load,
     report_bad_input,
+    with_scenario,
 )
 from tui.commands.option_checks import show_option_problems
 
@@ -77,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        demo = load(args.config)  # its errors before the screen; the engine loads it again
+        demo = with_scenario(
+            load(args.config), args.scenario
+        )  # errors before the screen; the engine loads it again
     except BadInput as exc:
         return report_bad_input(exc)
     problem = socket_path_problem(args.state_dir, demo.run_prefix)
@@ -88,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
+        scenario_file=Path(args.scenario) if args.scenario else None,
+        paced=args.paced,
     )
     return open_screen(lambda: spawned_show(args.config, options), args.theme)
 

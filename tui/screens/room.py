@@ -27,6 +27,7 @@ from tui.view import RoomView
 from tui.widgets.cloud_grid import CloudGrid
 from tui.widgets.cloud_table import CloudTable
 from tui.widgets.cluster_summary import ClusterSummary
+from tui.widgets.cue_bar import CueBar
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.leaderboard import Leaderboard, board_height
 from tui.widgets.lines import RoomLines
@@ -113,6 +114,7 @@ class RoomScreen(Screen[None]):
             yield CloudTable(id="table")
             yield Leaderboard(id="leaderboard-narrow")
         yield TooSmall(id="too-small")
+        yield CueBar(id="cues")
         yield PromptBar(id="prompt")
         yield KeyHints(lambda name: self.app.check_action(name, ()), id="keys")
 
@@ -162,6 +164,7 @@ class RoomScreen(Screen[None]):
             self._clouds = clouds
             self._choose_layout(self.size.width, self.size.height)
         self.query_one(RoomHeader).show(view)
+        self.query_one(CueBar).show(view)
         self.query_one(PromptBar).show(view)
         self.query_one(KeyHints).show(view)
         if self.layout_name == "wide":

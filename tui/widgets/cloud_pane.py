@@ -25,6 +25,7 @@ from tui.look import (
     step_look,
 )
 from tui.view import SLOW_EVERY, RoomView
+from tui.widgets.cloud_table import eta_text
 from tui.widgets.lines import Line, Part, RoomLines, fit
 
 LOG_ROWS = 4
@@ -145,6 +146,8 @@ class CloudPane(RoomLines):
                 c.time_to_join_s for c in view.state.clouds.values() if c.time_to_join_s is not None
             )
             subtitle += f" #{ranked.index(cloud.time_to_join_s or 0.0) + 1}"
+        elif eta_text(view, cloud):  # the total is on the pane's own line
+            subtitle = f"{look.glyph} {eta_text(view, cloud, short=True)}"
         elif total:
             subtitle += f" {total}"
         if subtitle != self.border_subtitle:

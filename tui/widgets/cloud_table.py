@@ -62,6 +62,34 @@ def node_note(view: RoomView, cloud: CloudState) -> tuple[str, str] | None:
     return f"{look.glyph} {short} {look.word} {age(view.now - node_since(latest))}", look.style
 
 
+def eta_left(view: RoomView, cloud: CloudState) -> tuple[float, float] | None:
+    """``(seconds left, lead)`` for a running cloud with a history (``engine.eta``): what
+    its remaining steps took by the median, less the running step's time so far; the lead
+    is > 0 ahead of that pace, < 0 behind."""
+    eta = view.state.eta.get(cloud.name)
+    if eta is None or cloud.status != "running":
+        return None
+    done = sum(s.duration_s or 0.0 for s in cloud.steps if s.status == "done")
+    cur = cloud.current
+    running = (step_elapsed(cur, view.now) or 0.0) if cur is not None else 0.0
+    left = eta.expected_total_s - eta.ahead_s - done - running
+    return max(0.0, left), eta.ahead_s
+
+
+def eta_text(view: RoomView, cloud: CloudState, *, short: bool = False) -> str:
+    """``~1m05s left, 12s ahead`` (``short``: ``~1m05s left +12s``); empty without one."""
+    known = eta_left(view, cloud)
+    if known is None:
+        return ""
+    left, lead = known
+    if short:
+        return f"~{duration(left)} left {'+' if lead >= 0 else '-'}{duration(abs(lead))}"
+    pace = (
+        "on pace" if abs(lead) < 1 else f"{duration(abs(lead))} {'ahead' if lead > 0 else 'behind'}"
+    )
+    return f"~{duration(left)} left, {pace}"
+
+
 def cloud_note(view: RoomView, cloud: CloudState) -> tuple[str, str]:
     note = node_note(view, cloud)
     if note is not None:
@@ -176,6 +204,11 @@ class CloudTable(RoomLines):
             (f" {live}/{cloud.expected_nodes}", ""),
             ("  ", ""),
         ]
+        eta = eta_text(view, cloud, short=True)
+        if eta and note_style in ("", "$text-muted"):  # news (a node, an error) stays first
+            note, note_style = (f"{eta} · {note}" if note else eta), "$text-muted"
+        elif eta:
+            note = f"{note} · {eta}"
         used = sum(len(t) for t, _ in parts)
         parts.append((fit(note, width - used), note_style))
         if focused:
