@@ -284,6 +284,15 @@ class RemoteRoom:
         self._detached = True
         await self.request("detach")
 
+    async def _leave(self) -> None:
+        """Detach, then close the connection and let the reader see it end. Reads on the
+        socket are ended by closing it, never cancelled (see ``engine.wire.CloseAfter``)."""
+        with anyio.move_on_after(CONNECT_TIMEOUT_S):
+            await self.detach()
+        await self._stream.aclose()
+        with anyio.move_on_after(CONNECT_TIMEOUT_S):
+            await self._gone.wait()
+
     async def stop(self, teardown: bool = False) -> Reply:
         """Stop the engine (tearing the run down first when asked)."""
         return await self.call(
@@ -317,35 +326,49 @@ async def attach_room(
         raise AttachRefused(f"no engine answers at {path}: {exc}") from None
     async with stream:
         reader = wire.LineReader(stream)
-        try:
-            with anyio.fail_after(CONNECT_TIMEOUT_S):
-                await stream.send(wire.hello(role))
-                run_id, demo = wire.check_welcome(await reader.message())
-        except (TimeoutError, anyio.EndOfStream, OSError, anyio.BrokenResourceError) as exc:
-            raise AttachRefused(f"the engine at {path} did not answer: {exc or 'closed'}") from None
-        except wire.WireError as exc:
-            raise AttachRefused(f"the engine at {path} refused: {exc}") from None
+        answer = await _handshake(stream, reader, role)
+        if isinstance(answer, str):
+            raise AttachRefused(f"the engine at {path} {answer}")
+        run_id, demo = answer
+        failure = ""
         async with anyio.create_task_group() as tg:
             room = RemoteRoom(stream, reader, run_id, demo, role, path, tg)
             tg.start_soon(room._receive)
-            try:
-                with anyio.fail_after(CATCH_UP_TIMEOUT_S):
-                    await room._caught_up.wait()
-            except TimeoutError:
-                tg.cancel_scope.cancel()
-                raise AttachRefused(
-                    f"the engine of run {run_id} sent no catch-up in {CATCH_UP_TIMEOUT_S:g} s"
-                ) from None
-            if room.gone:
-                tg.cancel_scope.cancel()
-                raise AttachRefused(f"the engine of run {run_id} closed while catching up")
-            try:
-                yield room
-            finally:
-                with anyio.CancelScope(shield=True), anyio.move_on_after(CONNECT_TIMEOUT_S):
-                    await room.detach()
-                    # The engine closes a detached connection; letting the reader see that,
-                    # rather than cancelling its read, also sidesteps an asyncio race in
-                    # anyio's UNIX streams (agronholm/anyio#1267).
-                    await room._gone.wait()
-                tg.cancel_scope.cancel()
+            with anyio.move_on_after(CATCH_UP_TIMEOUT_S) as waited:
+                await room._caught_up.wait()
+            if waited.cancelled_caught:
+                failure = f"sent no catch-up in {CATCH_UP_TIMEOUT_S:g} s"
+            elif room.gone:
+                failure = "closed while catching up"
+            if failure:
+                await stream.aclose()
+            else:
+                try:
+                    yield room
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await room._leave()
+        if failure:
+            raise AttachRefused(f"the engine of run {run_id} {failure}")
+
+
+async def _handshake(
+    stream: SocketStream, reader: wire.LineReader, role: wire.Role
+) -> tuple[str, str] | str:
+    """The run id and demo name the engine answers with, or why not (words after "the
+    engine at PATH"). Errors are returned, not raised, from inside the deadline's tasks."""
+    deadline = wire.CloseAfter(stream, CONNECT_TIMEOUT_S)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(deadline.watch)
+        try:
+            await stream.send(wire.hello(role))
+            answer: tuple[str, str] | str = wire.check_welcome(await reader.message())
+        except wire.WireError as exc:
+            answer = f"refused: {exc}"
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            late = f"in {CONNECT_TIMEOUT_S:g} s" if deadline.expired else "(it closed)"
+            answer = f"did not answer {late}"
+        finally:
+            deadline.done()
+            tg.cancel_scope.cancel()
+    return answer

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import anyio
 import msgspec
 from anyio import DelimiterNotFound, EndOfStream, IncompleteRead
-from anyio.abc import ByteReceiveStream
+from anyio.abc import AsyncResource, ByteReceiveStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from engine.events import Event, encode
@@ -138,3 +139,28 @@ class LineReader:
                 raise EndOfStream from None
             raise WireError("the connection closed in the middle of a line") from None
         return loads(line)
+
+
+class CloseAfter:
+    """Close ``stream`` unless ``done()`` is called within ``seconds`` (run ``watch`` in a task).
+
+    A deadline on a read that closes the stream instead of cancelling the read. On asyncio,
+    cancelling a read that anyio's UNIX socket stream is waiting on, just as data arrives,
+    raises ``InvalidStateError`` from an event-loop callback (agronholm/anyio#1267); so
+    reads on these sockets are never cancelled here: they end when the stream is closed.
+    """
+
+    def __init__(self, stream: AsyncResource, seconds: float) -> None:
+        self._stream = stream
+        self._seconds = seconds
+        self._done = False
+        self.expired = False
+
+    def done(self) -> None:
+        self._done = True
+
+    async def watch(self) -> None:
+        await anyio.sleep(self._seconds)
+        if not self._done:
+            self.expired = True
+            await self._stream.aclose()

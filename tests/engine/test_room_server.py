@@ -186,13 +186,18 @@ async def test_catch_up_after_a_long_flood_gives_the_engines_state(tmp_path: Pat
             await first.start()
             await first.wait_idle()
             assert (await first.kill("canonical/node-2")).accepted
+            await until(lambda: room.state.kills[-1].healed_t is not None, 60)
         clouds = [c.name for c in rehearsal_demo().clouds]
         await flood(room.hub, 30_000, clouds, burst=30_000)
         for n in range(3000):
             room.hub.publish(ev.WorkloadSample(ops_per_s=float(n), p99_ms=n / 10))
+            # Later samples say degraded: the moment the kill healed is only in older ones.
+            room.hub.publish(ev.ClusterHealthObserved(ranges=60, under_replicated=n % 7))
         async with attach_room(path) as late:
-            assert comparable(late.state) == comparable(room.state)
+            # The rehearsal goes on publishing: equal once what is in flight has arrived.
+            await until(lambda: comparable(late.state) == comparable(room.state))
             assert late.state.kills[-1].target == "canonical/node-2"
+            assert late.state.kills[-1].healed_t == room.state.kills[-1].healed_t
             events: list[ev.Event] = []
             late.subscribe(events.append)  # a screen inside the client process catches up too
             assert sum(isinstance(e, ev.LogLines) for e in events) <= 64 * len(clouds)
