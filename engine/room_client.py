@@ -16,16 +16,16 @@ import shlex
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
-from anyio.abc import SocketStream, TaskGroup
+from anyio.abc import TaskGroup
 
 from engine import wire
 from engine.events import EngineGone, EventSink, NoticeLevel, from_dict
 from engine.hub import EventHub
-from engine.room_api import Playback, Reply, refused
+from engine.room_api import Playback, Reply, RoomCommands, refused
 from engine.rundir import state_dir
 from engine.state import RoomState
 
@@ -78,7 +78,7 @@ class RemoteRoom:
 
     def __init__(
         self,
-        stream: SocketStream,
+        stream: wire.Connection,
         reader: wire.LineReader,
         run_id: str,
         demo: str,
@@ -110,6 +110,10 @@ class RemoteRoom:
     @property
     def state(self) -> RoomState:
         return self._hub.state
+
+    @property
+    def bytes_received(self) -> int:
+        return self._reader.bytes
 
     @property
     def gone(self) -> bool:
@@ -286,7 +290,7 @@ class RemoteRoom:
 
     async def _leave(self) -> None:
         """Detach, then close the connection and let the reader see it end. Reads on the
-        socket are ended by closing it, never cancelled (see ``engine.wire.CloseAfter``)."""
+        socket end when it closes, rather than being cancelled (``engine.wire.CloseAfter``)."""
         with anyio.move_on_after(CONNECT_TIMEOUT_S):
             await self.detach()
         await self._stream.aclose()
@@ -321,7 +325,7 @@ async def attach_room(
     check_owner(path)
     try:
         with anyio.fail_after(CONNECT_TIMEOUT_S):
-            stream = await anyio.connect_unix(path)
+            stream = wire.Connection.of(await anyio.connect_unix(path))
     except (OSError, TimeoutError) as exc:
         raise AttachRefused(f"no engine answers at {path}: {exc}") from None
     async with stream:
@@ -353,7 +357,7 @@ async def attach_room(
 
 
 async def _handshake(
-    stream: SocketStream, reader: wire.LineReader, role: wire.Role
+    stream: wire.Connection, reader: wire.LineReader, role: wire.Role
 ) -> tuple[str, str] | str:
     """The run id and demo name the engine answers with, or why not (words after "the
     engine at PATH"). Errors are returned, not raised, from inside the deadline's tasks."""
@@ -372,3 +376,7 @@ async def _handshake(
             deadline.done()
             tg.cancel_scope.cancel()
     return answer
+
+
+if TYPE_CHECKING:
+    _remote_rooms_are_rooms: type[RoomCommands] = RemoteRoom

@@ -68,7 +68,7 @@ class ShowFacts:
 class _Client:
     """One attached screen: its queue of lines and the task that writes them out."""
 
-    def __init__(self, number: int, role: wire.Role, stream: SocketStream, limit: int) -> None:
+    def __init__(self, number: int, role: wire.Role, stream: wire.Connection, limit: int) -> None:
         self.name = f"screen {number} ({role})"
         self.role = role
         self.stream = stream
@@ -171,7 +171,7 @@ class RoomServer:
         self.stopping = anyio.Event()
         self.stop_reason = ""
         self.clients: set[_Client] = set()
-        self._streams: set[SocketStream] = set()
+        self._streams: set[wire.Connection] = set()
         self._quiet = anyio.Event()
         self._numbers = 0
         self._orphaned_at = 0
@@ -261,8 +261,9 @@ class RoomServer:
 
     # --- one connection ------------------------------------------------------------------
 
-    async def _handle(self, stream: SocketStream) -> None:
+    async def _handle(self, accepted: SocketStream) -> None:
         """Never raises: a bad or vanished screen ends its own connection, not the engine."""
+        stream = wire.Connection.of(accepted)
         self._streams.add(stream)
         try:
             async with stream:
@@ -274,7 +275,7 @@ class RoomServer:
             if not self._streams:
                 self._quiet.set()
 
-    async def _session(self, stream: SocketStream) -> None:
+    async def _session(self, stream: wire.Connection) -> None:
         reader = wire.LineReader(stream)
         deadline = wire.CloseAfter(stream, HANDSHAKE_TIMEOUT_S)
         self._start(deadline.watch)

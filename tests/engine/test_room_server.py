@@ -138,6 +138,23 @@ async def test_a_refused_command_says_why_and_bad_arguments_do_not_reach_the_roo
         assert (await screen.check()).accepted
 
 
+async def test_stop_with_teardown_cleans_up_first_and_answers_before_the_engine_goes(
+    tmp_path: Path,
+) -> None:
+    async with served(tmp_path) as (room, server, path), attach_room(path) as screen:
+        screen.notice("rehearsal over", "warning")
+        assert (await screen.start(["canonical"])).accepted
+        await screen.wait_idle()
+        assert room.state.clouds["canonical"].status == "joined"
+        reply = await screen.stop(teardown=True)
+        assert reply.accepted, reply.reason
+        assert room.state.clouds["canonical"].status == "torn_down"
+        assert screen.state.clouds["canonical"].status == "torn_down"
+        assert [n.message for n in screen.state.notices] == ["rehearsal over"]
+        await until(server.stopping.is_set)
+        assert "asked to stop after teardown" in server.stop_reason
+
+
 # --- slow screens and catch-up -----------------------------------------------------------
 
 
