@@ -104,6 +104,7 @@ class RemoteRoom:
         self._caught_up = anyio.Event()
         self._gone = anyio.Event()
         self._detached = False
+        self._stopped = False
 
     # --- what the screen reads -------------------------------------------------------------
 
@@ -197,7 +198,7 @@ class RemoteRoom:
         gone = EngineGone(
             run_id=self.run_id,
             teardown_command=teardown_command(self.socket_path, self.run_id),
-            reason=reason,
+            reason="stopped as this screen asked" if self._stopped else reason,
             t=self.state.t,
         )
         for sink in list(self._sinks):
@@ -299,9 +300,11 @@ class RemoteRoom:
 
     async def stop(self, teardown: bool = False) -> Reply:
         """Stop the engine (tearing the run down first when asked)."""
-        return await self.call(
-            "stop", {"teardown": teardown}, TEARDOWN_TIMEOUT_S if teardown else None
-        )
+        self._stopped = True  # set first: the engine may close before this call resumes
+        wait_s = TEARDOWN_TIMEOUT_S if teardown else None
+        reply = await self.call("stop", {"teardown": teardown}, wait_s)
+        self._stopped = reply.accepted or self.gone
+        return reply
 
 
 def _names(clouds: Sequence[str] | None) -> list[str] | None:

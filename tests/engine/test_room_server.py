@@ -142,6 +142,8 @@ async def test_stop_with_teardown_cleans_up_first_and_answers_before_the_engine_
     tmp_path: Path,
 ) -> None:
     async with served(tmp_path) as (room, server, path), attach_room(path) as screen:
+        gone: list[ev.Event] = []
+        screen.subscribe(lambda e: gone.append(e) if isinstance(e, ev.EngineGone) else None)
         screen.notice("rehearsal over", "warning")
         assert (await screen.start(["canonical"])).accepted
         await screen.wait_idle()
@@ -153,6 +155,10 @@ async def test_stop_with_teardown_cleans_up_first_and_answers_before_the_engine_
         assert [n.message for n in screen.state.notices] == ["rehearsal over"]
         await until(server.stopping.is_set)
         assert "asked to stop after teardown" in server.stop_reason
+        await until(lambda: screen.gone)
+        assert [e.reason for e in gone if isinstance(e, ev.EngineGone)] == [
+            "stopped as this screen asked"
+        ]
 
 
 # --- slow screens and catch-up -----------------------------------------------------------
@@ -202,6 +208,7 @@ async def test_catch_up_after_a_long_flood_gives_the_engines_state(tmp_path: Pat
         async with attach_room(path) as first:
             await first.start()
             await first.wait_idle()
+            await until(lambda: "canonical/node-2" in room.state.nodes)
             assert (await first.kill("canonical/node-2")).accepted
             await until(lambda: room.state.kills[-1].healed_t is not None, 60)
         clouds = [c.name for c in rehearsal_demo().clouds]
