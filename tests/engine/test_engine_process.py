@@ -198,6 +198,11 @@ def test_ls_lists_live_shows_and_removes_stale_sockets(
     assert listed[0].rehearsal and listed[0].clouds == 15 and listed[0].pid == live.pid
     assert listed[0].started_at is not None and abs(listed[0].started_at - time.time()) < 600
     assert not dead.socket.exists()
+    # Something else under that name is not ours to remove.
+    other = RunDir.create(tmp_path, "xr-not-a-socket")
+    other.socket.write_text("notes")
+    assert [s.run_id for s in running_shows(tmp_path)] == [live.run_id]
+    assert other.socket.read_text() == "notes"
     with pytest.raises(ConnectionRefusedError):
         listener = socket.socket(socket.AF_UNIX)
         listener.bind(str(dead.socket))
