@@ -232,3 +232,10 @@ def test_a_bad_demo_file_fails_before_any_process_starts(tmp_path: Path) -> None
     with pytest.raises(ConfigError):
         spawn_show(demo, RoomOptions(state_dir=tmp_path))
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_state_dir_too_deep_for_a_socket_is_one_line_before_any_process(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 100)
+    with pytest.raises(ShowFailed, match="too deep for the engine's socket"):
+        spawn_show(None, RoomOptions(state_dir=deep))
+    assert not deep.exists()
