@@ -80,12 +80,17 @@ async def test_the_2017_story_runs_with_every_expectation_passing() -> None:
     assert kills["vexxhost/pod-2"].target_kind == "pod"
     assert kills["canonical/node-1"].target_kind == "node"
     assert kills["huawei/server-1"].target_kind == "server"
+    assert kills["ibm/freeze-3"].target_kind == "freeze"
+    assert kills["easystack/partition"].target_kind == "partition"
     # for: 90s and for: 60s undo themselves after that long.
     revives = {r.target: r for r in of(ev.ReviveIssued, seen)}
     assert revives["canonical/node-1"].t - kills["canonical/node-1"].t == pytest.approx(
         90.0, abs=0.1
     )
     assert revives["huawei/server-1"].t - kills["huawei/server-1"].t == pytest.approx(60.0, abs=0.1)
+    assert revives["ibm/freeze-3"].t - kills["ibm/freeze-3"].t == pytest.approx(20.0, abs=0.1)
+    partition = kills["easystack/partition"]
+    assert revives["easystack/partition"].t - partition.t == pytest.approx(60.0, abs=0.1)
     assert "vexxhost/pod-2" not in revives  # a restarted pod comes back by itself
     # The say cue carries its words.
     welcome = next(c for c in fired if c.cue == "welcome")
