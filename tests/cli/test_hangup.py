@@ -270,3 +270,21 @@ def test_a_hang_up_leaves_the_show_running_and_attach_shows_it(
         [*crossroom, "ls"], env=env, capture_output=True, text=True, timeout=GENEROUS_S
     )
     assert run_id not in listed.stdout
+
+
+def test_sigterm_to_a_rehearsals_screen_stops_its_engine(
+    short_state_dir: Path, processes: list[PtyScreen]
+) -> None:
+    """A SIGTERM is a deliberate end, not a hang-up: the screen leaves as an unasked quit
+    does, so a rehearsal's engine stops at once instead of waiting for its presenter."""
+    state = short_state_dir
+    screen = PtyScreen([sys.executable, "-m", "tui", "--state-dir", str(state)], env_for(state))
+    processes.append(screen)
+    until(lambda: any(state.glob("runs/*/engine.sock")), "the engine's socket")
+    run_dir = next(state.glob("runs/*/engine.sock")).parent
+    screen.wait_for(lambda: run_dir.name in screen.text(), "the room attached to its engine")
+    pid = engine_pid(run_dir)
+    assert pid is not None and alive(pid)
+    os.kill(screen.pid, signal.SIGTERM)
+    screen.wait_exit()
+    until(lambda: not alive(pid), "the engine to stop (not the 300 s a hang-up gets)", seconds=30)

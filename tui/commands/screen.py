@@ -58,6 +58,7 @@ def open_screen(opener: Callable[[], AbstractAsyncContextManager[RoomCommands]],
     from tui.app import RoomApp
 
     app = RoomApp(opener, theme=theme)
+    app.sigterm_leaves = True
     code = app.run(mouse=False)
     print_farewell(app.farewell, sys.stdout)
     return int(code or 0)
