@@ -17,7 +17,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from engine.room_api import RoomCommands, RoomOptions
 from engine.rundir import new_run_id, state_dir
@@ -31,6 +31,9 @@ from tui.commands.demo_source import (
     report_bad_input,
 )
 from tui.commands.option_checks import show_option_problems
+
+if TYPE_CHECKING:
+    from engine.engine_process import ShowAddress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,9 +122,16 @@ async def spawned_show(config: str | None, options: RoomOptions) -> AsyncIterato
     the presenter sees the screen before the engine has started."""
     import anyio
 
-    from engine.engine_process import spawn_show
     from engine.room_client import attach_room
 
-    address = await anyio.to_thread.run_sync(spawn_show, config, options, abandon_on_cancel=True)
+    address = await anyio.to_thread.run_sync(_spawn, config, options, abandon_on_cancel=True)
     async with attach_room(address.socket_path) as room:
         yield room
+
+
+def _spawn(config: str | None, options: RoomOptions) -> ShowAddress:
+    """In a worker thread: the import (the engine's modules) and the wait for the socket
+    stay off the screen's loop."""
+    from engine.engine_process import spawn_show
+
+    return spawn_show(config, options)
