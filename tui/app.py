@@ -227,6 +227,8 @@ class RoomApp(App[int]):
 
     def ask_quit(self, holdings: Holdings) -> None:
         """Leave running, stop, or tear down first (``QuitScreen``); any other key stays."""
+        if isinstance(self.screen, QuitScreen):  # ctrl+q while it asks: asked already
+            return
         self.questions.close()
         self.push_screen(QuitScreen(holdings), self._quit_chosen)
 
