@@ -9,7 +9,9 @@ screen in another process is just another subscriber.
 
 Catch-up is bounded by what happened, not by how long the show ran: every event that
 changes the plan is kept, but only the last ``LOG_HISTORY_PER_CLOUD`` log batches of each
-cloud and the last few periodic samples (``SAMPLE_HISTORY``).
+cloud and the last few periodic samples (``SAMPLE_HISTORY``), except a sample that moved a
+kill on (the cluster degraded or healed after it): it is kept with the plan's events, so a
+late screen folds the same kill timings as the engine.
 """
 
 from __future__ import annotations
@@ -132,13 +134,14 @@ class EventHub:
         if self._clock is not None:
             event = stamped(event, self._clock.now(), self._clock.wall())
         event = redacted(event)
-        self._state = apply(self._state, event)
+        before = self._state
+        self._state = apply(before, event)
         self._seq += 1
         if isinstance(event, LogLines):
             self._logs.setdefault(event.cloud, deque(maxlen=LOG_HISTORY_PER_CLOUD)).append(
                 (self._seq, event)
             )
-        elif type(event) in self._samples:
+        elif type(event) in self._samples and self._state.kills == before.kills:
             self._samples[type(event)].append((self._seq, event))
         else:
             self._history.append((self._seq, event))

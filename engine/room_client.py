@@ -16,16 +16,16 @@ import shlex
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import msgspec
-from anyio.abc import SocketStream, TaskGroup
+from anyio.abc import TaskGroup
 
 from engine import wire
 from engine.events import EngineGone, EventSink, NoticeLevel, from_dict
 from engine.hub import EventHub
-from engine.room_api import Playback, Reply, refused
+from engine.room_api import Playback, Reply, RoomCommands, refused
 from engine.rundir import state_dir
 from engine.state import RoomState
 
@@ -78,7 +78,7 @@ class RemoteRoom:
 
     def __init__(
         self,
-        stream: SocketStream,
+        stream: wire.Connection,
         reader: wire.LineReader,
         run_id: str,
         demo: str,
@@ -104,12 +104,17 @@ class RemoteRoom:
         self._caught_up = anyio.Event()
         self._gone = anyio.Event()
         self._detached = False
+        self._stopped = False
 
     # --- what the screen reads -------------------------------------------------------------
 
     @property
     def state(self) -> RoomState:
         return self._hub.state
+
+    @property
+    def bytes_received(self) -> int:
+        return self._reader.bytes
 
     @property
     def gone(self) -> bool:
@@ -193,7 +198,7 @@ class RemoteRoom:
         gone = EngineGone(
             run_id=self.run_id,
             teardown_command=teardown_command(self.socket_path, self.run_id),
-            reason=reason,
+            reason="stopped as this screen asked" if self._stopped else reason,
             t=self.state.t,
         )
         for sink in list(self._sinks):
@@ -284,11 +289,22 @@ class RemoteRoom:
         self._detached = True
         await self.request("detach")
 
+    async def _leave(self) -> None:
+        """Detach, then close the connection and let the reader see it end. Reads on the
+        socket end when it closes, rather than being cancelled (``engine.wire.CloseAfter``)."""
+        with anyio.move_on_after(CONNECT_TIMEOUT_S):
+            await self.detach()
+        await self._stream.aclose()
+        with anyio.move_on_after(CONNECT_TIMEOUT_S):
+            await self._gone.wait()
+
     async def stop(self, teardown: bool = False) -> Reply:
         """Stop the engine (tearing the run down first when asked)."""
-        return await self.call(
-            "stop", {"teardown": teardown}, TEARDOWN_TIMEOUT_S if teardown else None
-        )
+        self._stopped = True  # set first: the engine may close before this call resumes
+        wait_s = TEARDOWN_TIMEOUT_S if teardown else None
+        reply = await self.call("stop", {"teardown": teardown}, wait_s)
+        self._stopped = reply.accepted or self.gone
+        return reply
 
 
 def _names(clouds: Sequence[str] | None) -> list[str] | None:
@@ -312,40 +328,58 @@ async def attach_room(
     check_owner(path)
     try:
         with anyio.fail_after(CONNECT_TIMEOUT_S):
-            stream = await anyio.connect_unix(path)
+            stream = wire.Connection.of(await anyio.connect_unix(path))
     except (OSError, TimeoutError) as exc:
         raise AttachRefused(f"no engine answers at {path}: {exc}") from None
     async with stream:
         reader = wire.LineReader(stream)
-        try:
-            with anyio.fail_after(CONNECT_TIMEOUT_S):
-                await stream.send(wire.hello(role))
-                run_id, demo = wire.check_welcome(await reader.message())
-        except (TimeoutError, anyio.EndOfStream, OSError, anyio.BrokenResourceError) as exc:
-            raise AttachRefused(f"the engine at {path} did not answer: {exc or 'closed'}") from None
-        except wire.WireError as exc:
-            raise AttachRefused(f"the engine at {path} refused: {exc}") from None
+        answer = await _handshake(stream, reader, role)
+        if isinstance(answer, str):
+            raise AttachRefused(f"the engine at {path} {answer}")
+        run_id, demo = answer
+        failure = ""
         async with anyio.create_task_group() as tg:
             room = RemoteRoom(stream, reader, run_id, demo, role, path, tg)
             tg.start_soon(room._receive)
-            try:
-                with anyio.fail_after(CATCH_UP_TIMEOUT_S):
-                    await room._caught_up.wait()
-            except TimeoutError:
-                tg.cancel_scope.cancel()
-                raise AttachRefused(
-                    f"the engine of run {run_id} sent no catch-up in {CATCH_UP_TIMEOUT_S:g} s"
-                ) from None
-            if room.gone:
-                tg.cancel_scope.cancel()
-                raise AttachRefused(f"the engine of run {run_id} closed while catching up")
-            try:
-                yield room
-            finally:
-                with anyio.CancelScope(shield=True), anyio.move_on_after(CONNECT_TIMEOUT_S):
-                    await room.detach()
-                    # The engine closes a detached connection; letting the reader see that,
-                    # rather than cancelling its read, also sidesteps an asyncio race in
-                    # anyio's UNIX streams (agronholm/anyio#1267).
-                    await room._gone.wait()
-                tg.cancel_scope.cancel()
+            with anyio.move_on_after(CATCH_UP_TIMEOUT_S) as waited:
+                await room._caught_up.wait()
+            if waited.cancelled_caught:
+                failure = f"sent no catch-up in {CATCH_UP_TIMEOUT_S:g} s"
+            elif room.gone:
+                failure = "closed while catching up"
+            if failure:
+                await stream.aclose()
+            else:
+                try:
+                    yield room
+                finally:
+                    with anyio.CancelScope(shield=True):
+                        await room._leave()
+        if failure:
+            raise AttachRefused(f"the engine of run {run_id} {failure}")
+
+
+async def _handshake(
+    stream: wire.Connection, reader: wire.LineReader, role: wire.Role
+) -> tuple[str, str] | str:
+    """The run id and demo name the engine answers with, or why not (words after "the
+    engine at PATH"). Errors are returned, not raised, from inside the deadline's tasks."""
+    deadline = wire.CloseAfter(stream, CONNECT_TIMEOUT_S)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(deadline.watch)
+        try:
+            await stream.send(wire.hello(role))
+            answer: tuple[str, str] | str = wire.check_welcome(await reader.message())
+        except wire.WireError as exc:
+            answer = f"refused: {exc}"
+        except (anyio.EndOfStream, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+            late = f"in {CONNECT_TIMEOUT_S:g} s" if deadline.expired else "(it closed)"
+            answer = f"did not answer {late}"
+        finally:
+            deadline.done()
+            tg.cancel_scope.cancel()
+    return answer
+
+
+if TYPE_CHECKING:
+    _remote_rooms_are_rooms: type[RoomCommands] = RemoteRoom

@@ -68,7 +68,7 @@ class ShowFacts:
 class _Client:
     """One attached screen: its queue of lines and the task that writes them out."""
 
-    def __init__(self, number: int, role: wire.Role, stream: SocketStream, limit: int) -> None:
+    def __init__(self, number: int, role: wire.Role, stream: wire.Connection, limit: int) -> None:
         self.name = f"screen {number} ({role})"
         self.role = role
         self.stream = stream
@@ -129,7 +129,7 @@ class _Client:
             size += len(line)
         return b"".join(parts)
 
-    async def write(self, hub: EventHub, on_broken: Callable[[], None]) -> None:
+    async def write(self, hub: EventHub) -> None:
         """Write the queue out until closing (then only the last answers) or the peer is gone."""
         try:
             while True:
@@ -146,7 +146,7 @@ class _Client:
                 await self.stream.send(chunk)
                 self.sent += len(chunk)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
-            on_broken()
+            await self.stream.aclose()  # the reader then ends too
         finally:
             self.done.set()
 
@@ -171,6 +171,8 @@ class RoomServer:
         self.stopping = anyio.Event()
         self.stop_reason = ""
         self.clients: set[_Client] = set()
+        self._streams: set[wire.Connection] = set()
+        self._quiet = anyio.Event()
         self._numbers = 0
         self._orphaned_at = 0
         self._tg: TaskGroup | None = None
@@ -191,12 +193,23 @@ class RoomServer:
                 if self.facts.rehearsal:
                     self._orphaned()
                 await self.stopping.wait()
+                await self._close_connections()
                 tg.cancel_scope.cancel()
         finally:
             off()
             self._tg = None
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(socket_path)
+
+    async def _close_connections(self) -> None:
+        """Close every screen's connection and let its tasks end (see ``wire.CloseAfter``)."""
+        if not self._streams:
+            return
+        self._quiet = anyio.Event()
+        for stream in list(self._streams):
+            await stream.aclose()
+        with anyio.move_on_after(CLOSE_FLUSH_S):
+            await self._quiet.wait()
 
     def stop(self, reason: str) -> None:
         if not self.stopping.is_set():
@@ -248,25 +261,34 @@ class RoomServer:
 
     # --- one connection ------------------------------------------------------------------
 
-    async def _handle(self, stream: SocketStream) -> None:
+    async def _handle(self, accepted: SocketStream) -> None:
         """Never raises: a bad or vanished screen ends its own connection, not the engine."""
+        stream = wire.Connection.of(accepted)
+        self._streams.add(stream)
         try:
             async with stream:
                 await self._session(stream)
         except Exception as exc:
             log.warning("a screen's connection failed: %s", _one_line(exc))
+        finally:
+            self._streams.discard(stream)
+            if not self._streams:
+                self._quiet.set()
 
-    async def _session(self, stream: SocketStream) -> None:
+    async def _session(self, stream: wire.Connection) -> None:
         reader = wire.LineReader(stream)
+        deadline = wire.CloseAfter(stream, HANDSHAKE_TIMEOUT_S)
+        self._start(deadline.watch)
         try:
-            with anyio.fail_after(HANDSHAKE_TIMEOUT_S):
-                first = await reader.message()
-        except (TimeoutError, anyio.EndOfStream):
+            first = await reader.message()
+        except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
             return
         except wire.WireError as exc:
             log.warning("refused a connection: %s", exc)
             await stream.send(wire.error(str(exc)))
             return
+        finally:
+            deadline.done()
         if first.get("command") == "info" and "hello" not in first:
             await stream.send(wire.dumps({"info": self.info()}))
             return
@@ -287,13 +309,13 @@ class RoomServer:
         log.info("%s attached (%d attached)", client.name, len(self.clients))
         try:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(client.write, self.hub, tg.cancel_scope.cancel)
+                tg.start_soon(client.write, self.hub)
                 await self._read_requests(client, reader)
                 client.closing = True
                 client.wake()
                 with anyio.move_on_after(CLOSE_FLUSH_S):
                     await client.done.wait()
-                tg.cancel_scope.cancel()
+                await stream.aclose()  # ends a writer stuck on a screen that does not read
         finally:
             self.clients.discard(client)
             how = "detached" if client.detached else "disconnected"
@@ -316,7 +338,7 @@ class RoomServer:
         while True:
             try:
                 message = await reader.message()
-            except anyio.EndOfStream:
+            except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
                 return
             except wire.WireError as exc:
                 log.warning("%s: %s; closing it", client.name, exc)

@@ -6,8 +6,10 @@ ordinary synchronous code, and an engine answers ``info`` at once or is not heal
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -75,7 +77,9 @@ def running_shows(state_dir: str | os.PathLike[str]) -> list[ShowInfo]:
         try:
             shows.append(query_info(sock))
         except (ConnectionRefusedError, FileNotFoundError):
-            sock.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(sock.lstat().st_mode):  # only ever remove a dead socket
+                    sock.unlink()
         except (AttachRefused, OSError, wire.WireError):
             continue
     return shows

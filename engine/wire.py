@@ -14,11 +14,14 @@ connection, never the engine.
 
 from __future__ import annotations
 
+import socket
 from typing import Any, Literal
 
+import anyio
+import anyio.lowlevel
 import msgspec
 from anyio import DelimiterNotFound, EndOfStream, IncompleteRead
-from anyio.abc import ByteReceiveStream
+from anyio.abc import AsyncResource, ByteReceiveStream, ByteStream, SocketAttribute, SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from engine.events import Event, encode
@@ -126,6 +129,8 @@ class LineReader:
     def __init__(self, stream: ByteReceiveStream, max_bytes: int | None = None) -> None:
         self._buffered = BufferedByteReceiveStream(stream)
         self._max = MAX_LINE_BYTES if max_bytes is None else max_bytes
+        self.bytes = 0
+        """Bytes of the whole lines read so far (for the benchmarks' bytes a second)."""
 
     async def message(self) -> dict[str, Any]:
         """The next message; ``anyio.EndOfStream`` when the peer closed between lines."""
@@ -137,4 +142,93 @@ class LineReader:
             if not self._buffered.buffer:
                 raise EndOfStream from None
             raise WireError("the connection closed in the middle of a line") from None
+        self.bytes += len(line) + 1
         return loads(line)
+
+
+class CloseAfter:
+    """Close ``stream`` unless ``done()`` is called within ``seconds`` (run ``watch`` in a task).
+
+    A deadline on a handshake that closes the connection rather than cancelling the read,
+    so the peer learns at once that it was too slow, and the read ends as any closed one.
+    """
+
+    def __init__(self, stream: AsyncResource, seconds: float) -> None:
+        self._stream = stream
+        self._seconds = seconds
+        self._done = False
+        self.expired = False
+
+    def done(self) -> None:
+        self._done = True
+
+    async def watch(self) -> None:
+        await anyio.sleep(self._seconds)
+        if not self._done:
+            self.expired = True
+            await self._stream.aclose()
+
+
+class Connection(ByteStream):
+    """A connected Unix socket as a byte stream, waiting on it with ``anyio.wait_readable``
+    and ``anyio.wait_writable`` and closing it with ``anyio.notify_closing``.
+
+    anyio's own UNIX socket stream, on asyncio, waits on a future that a reader callback
+    completes and removes that callback only later: a read that is cancelled, or a stream
+    closed, just as data arrives raises ``InvalidStateError`` from the event loop
+    (agronholm/anyio#1267). anyio's lower-level waits remove their callbacks at once, so
+    the engine and its screens read and write through them instead. One reader and one
+    writer at a time (as anyio's streams).
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(False)
+        self._sock = sock
+        self._closed = False
+
+    @classmethod
+    def of(cls, stream: SocketStream) -> Connection:
+        """Take over the socket of a stream anyio connected or accepted (never use both)."""
+        return cls(stream.extra(SocketAttribute.raw_socket))
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        await anyio.lowlevel.checkpoint()
+        while True:
+            if self._closed:
+                raise anyio.ClosedResourceError
+            try:
+                data = self._sock.recv(max_bytes)
+            except BlockingIOError:
+                await anyio.wait_readable(self._sock)
+                continue
+            except OSError as exc:
+                raise anyio.BrokenResourceError from exc
+            if not data:
+                raise EndOfStream
+            return data
+
+    async def send(self, item: bytes) -> None:
+        await anyio.lowlevel.checkpoint()
+        view = memoryview(item)
+        while view:
+            if self._closed:
+                raise anyio.ClosedResourceError
+            try:
+                sent = self._sock.send(view)
+            except BlockingIOError:
+                await anyio.wait_writable(self._sock)
+                continue
+            except OSError as exc:
+                raise anyio.BrokenResourceError from exc
+            view = view[sent:]
+
+    async def send_eof(self) -> None:
+        self._sock.shutdown(socket.SHUT_WR)
+
+    async def aclose(self) -> None:
+        """Wakes a task waiting to read or write (it gets ``ClosedResourceError``)."""
+        if not self._closed:
+            self._closed = True
+            anyio.notify_closing(self._sock)
+            self._sock.close()
+        await anyio.lowlevel.checkpoint()

@@ -138,6 +138,29 @@ async def test_a_refused_command_says_why_and_bad_arguments_do_not_reach_the_roo
         assert (await screen.check()).accepted
 
 
+async def test_stop_with_teardown_cleans_up_first_and_answers_before_the_engine_goes(
+    tmp_path: Path,
+) -> None:
+    async with served(tmp_path) as (room, server, path), attach_room(path) as screen:
+        gone: list[ev.Event] = []
+        screen.subscribe(lambda e: gone.append(e) if isinstance(e, ev.EngineGone) else None)
+        screen.notice("rehearsal over", "warning")
+        assert (await screen.start(["canonical"])).accepted
+        await screen.wait_idle()
+        assert room.state.clouds["canonical"].status == "joined"
+        reply = await screen.stop(teardown=True)
+        assert reply.accepted, reply.reason
+        assert room.state.clouds["canonical"].status == "torn_down"
+        assert screen.state.clouds["canonical"].status == "torn_down"
+        assert [n.message for n in screen.state.notices] == ["rehearsal over"]
+        await until(server.stopping.is_set)
+        assert "asked to stop after teardown" in server.stop_reason
+        await until(lambda: screen.gone)
+        assert [e.reason for e in gone if isinstance(e, ev.EngineGone)] == [
+            "stopped as this screen asked"
+        ]
+
+
 # --- slow screens and catch-up -----------------------------------------------------------
 
 
@@ -185,14 +208,20 @@ async def test_catch_up_after_a_long_flood_gives_the_engines_state(tmp_path: Pat
         async with attach_room(path) as first:
             await first.start()
             await first.wait_idle()
+            await until(lambda: "canonical/node-2" in room.state.nodes)
             assert (await first.kill("canonical/node-2")).accepted
+            await until(lambda: room.state.kills[-1].healed_t is not None, 60)
         clouds = [c.name for c in rehearsal_demo().clouds]
         await flood(room.hub, 30_000, clouds, burst=30_000)
         for n in range(3000):
             room.hub.publish(ev.WorkloadSample(ops_per_s=float(n), p99_ms=n / 10))
+            # Later samples say degraded: the moment the kill healed is only in older ones.
+            room.hub.publish(ev.ClusterHealthObserved(ranges=60, under_replicated=n % 7))
         async with attach_room(path) as late:
-            assert comparable(late.state) == comparable(room.state)
+            # The rehearsal goes on publishing: equal once what is in flight has arrived.
+            await until(lambda: comparable(late.state) == comparable(room.state))
             assert late.state.kills[-1].target == "canonical/node-2"
+            assert late.state.kills[-1].healed_t == room.state.kills[-1].healed_t
             events: list[ev.Event] = []
             late.subscribe(events.append)  # a screen inside the client process catches up too
             assert sum(isinstance(e, ev.LogLines) for e in events) <= 64 * len(clouds)
