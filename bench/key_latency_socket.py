@@ -3,13 +3,13 @@
     .venv/bin/python -m bench.key_latency_socket --rate 20000 --presses 200 --rounds 2
 
 Same run, modes alternating (in process, socket, in process, socket …) so the machine's
-load hits both alike. In process: ``bench.key_latency``'s App on ``open_flood_room``. Over
-the socket: an engine process (this module with ``--serve``) runs the same flood room
-served by ``engine.room_server.RoomServer``, the flood going through its hub as a real
-show's logs do (stamped, redacted, recorded, fanned out), and the same App attaches with
-``engine.room_client.attach_room``. Each press is timed from the key entering the driver
-to the first display showing the moved focus (``bench.key_latency.measure``'s method).
-Prints p50/p90/p99/max per mode and the p99 difference.
+load hits both alike. Both run ``bench.flood``'s flood room with the flood going through
+the room's hub as a real show's logs do (stamped, redacted, recorded). In process:
+``bench.key_latency``'s App on that room. Over the socket: an engine process (this module
+with ``--serve``) runs it, served by ``engine.room_server.RoomServer``, and the same App
+attaches with ``engine.room_client.attach_room``. Each press is timed from the key
+entering the driver to the first display showing the moved focus (the method of
+``bench.key_latency.measure``). Prints p50/p90/p99/max per mode and the p99 difference.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -125,8 +125,19 @@ async def measure(
     return samples, lines_per_s
 
 
+@asynccontextmanager
+async def hub_flood_room(
+    state: Path, rate: float, speed: float, clouds: int
+) -> AsyncIterator[RoomCommands]:
+    """The flood room with its flood going through the room's hub, as in the engine
+    process: both modes then stamp, redact and record every line; only the socket differs."""
+    async with open_flood_room(state, rate, speed, clouds=clouds) as flood:
+        flood.feed(flood.room.hub.publish)
+        yield flood.room
+
+
 def in_process(state: Path, rate: float, speed: float, clouds: int) -> Opener:
-    return lambda: open_flood_room(state, rate, speed, clouds=clouds)
+    return lambda: hub_flood_room(state, rate, speed, clouds)
 
 
 def socket_opener(socket_path: Path) -> Opener:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -134,6 +135,8 @@ class RoomApp(App[int]):
     def on_mount(self) -> None:
         # The first frame is one line (``OpeningScreen``); the room replaces it right after.
         self.push_screen(OpeningScreen())
+        if self.sigterm_leaves:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminated)
         self.call_after_refresh(self._show_room)
 
     def _show_room(self) -> None:
@@ -191,6 +194,17 @@ class RoomApp(App[int]):
 
     # --- a show in its own engine process ------------------------------------------------------
 
+    sigterm_leaves: bool = False
+    """``crossroom`` sets it: SIGTERM closes the screen as an unasked quit does (a rehearsal
+    detaches and its engine stops; a real show goes on), instead of cutting the socket,
+    which the engine takes for a hang-up. Off in tests: a handler is process-wide."""
+
+    def _terminated(self) -> None:
+        ending = None
+        if show_link(self.room) is not None and self.playback is None and not self.engine_gone:
+            ending = unasked_ending(holdings_of(self.state))
+        self.call_later(self.leave, 0, ending)
+
     async def _end_show(self, room: RoomCommands) -> None:
         """Tell the engine how this screen leaves: detach (the show goes on) or stop it."""
         link = show_link(room)
@@ -213,6 +227,8 @@ class RoomApp(App[int]):
 
     def ask_quit(self, holdings: Holdings) -> None:
         """Leave running, stop, or tear down first (``QuitScreen``); any other key stays."""
+        if isinstance(self.screen, QuitScreen):  # ctrl+q while it asks: asked already
+            return
         self.questions.close()
         self.push_screen(QuitScreen(holdings), self._quit_chosen)
 

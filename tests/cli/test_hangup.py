@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import json
 import os
 import pty
 import re
@@ -149,7 +148,9 @@ def engine_pid(run_dir: Path) -> int | None:
 
 
 def lines(path: Path) -> list[str]:
-    return path.read_text().splitlines() if path.exists() else []
+    """Whole lines only: the recording is written in buffered chunks, so the last line
+    may be half written when it is read."""
+    return path.read_text().split("\n")[:-1] if path.exists() else []
 
 
 def recorded_state(run_dir: Path) -> RoomState:
@@ -205,11 +206,14 @@ def test_a_hang_up_leaves_the_show_running_and_attach_shows_it(
     screen.wait_for(lambda: run_id in screen.text(), "the room attached to its engine")
 
     screen.send(b"s")
-    until(lambda: step_events(run_dir) >= 15, "provisioning under way")
+    until(
+        lambda: step_events(run_dir) >= 15 and bool(lines(run_dir / "ledger.jsonl")),
+        "provisioning under way (steps started, resources in the ledger)",
+    )
     before_events = len(lines(run_dir / "events.jsonl"))
     before_ledger = lines(run_dir / "ledger.jsonl")
-    assert before_ledger, "provisioning made nothing yet"
-    assert not recorded_state(run_dir).finished
+    at_hang_up = recorded_state(run_dir)
+    assert any(c.status == "running" for c in at_hang_up.cloud_list()), "nothing left to do"
 
     screen.hang_up()
     screen.wait_exit()  # however it ends (SIGHUP, or Textual noticing its terminal is gone)
@@ -238,18 +242,22 @@ def test_a_hang_up_leaves_the_show_running_and_attach_shows_it(
 
     # An attached client holds what the engine has: once the show has settled, exactly
     # the state its recording folds to.
-    async def attached_state() -> tuple[RoomState, str]:
+    async def attached_state() -> RoomState:
         async with attach_room(run_dir / "engine.sock", role="audience") as room:
             for _ in range(int(GENEROUS_S / 0.1)):
                 if all(c.status == "joined" for c in room.state.cloud_list()):
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(0.5)
-            return room.state, json.dumps(sorted(room.state.clouds))
+            return room.state
 
-    seen, names = asyncio.run(attached_state())
+    seen = asyncio.run(attached_state())
+    until(
+        lambda: all(c.status == "joined" for c in recorded_state(run_dir).cloud_list()),
+        "the recording to hold every join (it is flushed twice a second)",
+    )
     on_disk = recorded_state(run_dir)
-    assert json.loads(names) == sorted(on_disk.clouds)
+    assert sorted(seen.clouds) == sorted(on_disk.clouds)
     for name, cloud in on_disk.clouds.items():
         assert seen.clouds[name].status == cloud.status == "joined", name
         assert seen.clouds[name].time_to_join_s == cloud.time_to_join_s, name
@@ -270,3 +278,21 @@ def test_a_hang_up_leaves_the_show_running_and_attach_shows_it(
         [*crossroom, "ls"], env=env, capture_output=True, text=True, timeout=GENEROUS_S
     )
     assert run_id not in listed.stdout
+
+
+def test_sigterm_to_a_rehearsals_screen_stops_its_engine(
+    short_state_dir: Path, processes: list[PtyScreen]
+) -> None:
+    """A SIGTERM is a deliberate end, not a hang-up: the screen leaves as an unasked quit
+    does, so a rehearsal's engine stops at once instead of waiting for its presenter."""
+    state = short_state_dir
+    screen = PtyScreen([sys.executable, "-m", "tui", "--state-dir", str(state)], env_for(state))
+    processes.append(screen)
+    until(lambda: any(state.glob("runs/*/engine.sock")), "the engine's socket")
+    run_dir = next(state.glob("runs/*/engine.sock")).parent
+    screen.wait_for(lambda: run_dir.name in screen.text(), "the room attached to its engine")
+    pid = engine_pid(run_dir)
+    assert pid is not None and alive(pid)
+    os.kill(screen.pid, signal.SIGTERM)
+    screen.wait_exit()
+    until(lambda: not alive(pid), "the engine to stop (not the 300 s a hang-up gets)", seconds=30)

@@ -218,3 +218,19 @@ def test_a_state_dir_too_deep_for_the_socket_is_one_line_before_the_screen(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
     assert "too deep for the engine's socket" in err and "at most 107" in err
+
+
+async def test_ctrl_q_while_the_question_is_open_asks_once() -> None:
+    room = ScriptedShow(real_show())
+    app = app_of(room)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(pilot)
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen), 2, "the quit question")
+        await pilot.press("ctrl+q")
+        await pilot.pause(0.1)
+        assert sum(isinstance(s, QuitScreen) for s in app.screen_stack) == 1
+        assert isinstance(app.screen, QuitScreen)  # ctrl+q is Textual's priority key
+        await pilot.press("s")
+        await until(pilot, lambda: not app.is_running, 5, "the screen to close")
+    assert room.calls == [("stop", "")]

@@ -17,7 +17,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from engine.room_api import RoomCommands, RoomOptions
 from engine.rundir import new_run_id, state_dir
@@ -32,6 +32,9 @@ from tui.commands.demo_source import (
     with_scenario,
 )
 from tui.commands.option_checks import show_option_problems
+
+if TYPE_CHECKING:
+    from engine.engine_process import ShowAddress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,6 +62,7 @@ def open_screen(opener: Callable[[], AbstractAsyncContextManager[RoomCommands]],
     from tui.app import RoomApp
 
     app = RoomApp(opener, theme=theme)
+    app.sigterm_leaves = True
     code = app.run(mouse=False)
     print_farewell(app.farewell, sys.stdout)
     return int(code or 0)
@@ -123,9 +127,16 @@ async def spawned_show(config: str | None, options: RoomOptions) -> AsyncIterato
     the presenter sees the screen before the engine has started."""
     import anyio
 
-    from engine.engine_process import spawn_show
     from engine.room_client import attach_room
 
-    address = await anyio.to_thread.run_sync(spawn_show, config, options, abandon_on_cancel=True)
+    address = await anyio.to_thread.run_sync(_spawn, config, options, abandon_on_cancel=True)
     async with attach_room(address.socket_path) as room:
         yield room
+
+
+def _spawn(config: str | None, options: RoomOptions) -> ShowAddress:
+    """In a worker thread: the import (the engine's modules) and the wait for the socket
+    stay off the screen's loop."""
+    from engine.engine_process import spawn_show
+
+    return spawn_show(config, options)
