@@ -123,9 +123,12 @@ def sql_url(text: str) -> str | None:
 
 
 def install_url(text: str) -> str | None:
-    parts = urlsplit(text)
-    if parts.scheme in ("http", "https") and parts.hostname:
-        return None
+    try:  # urlsplit raises on a lone "[" in the host, .port on a bad port
+        parts = urlsplit(text)
+        if parts.scheme in ("http", "https") and parts.hostname and (parts.port or 1):
+            return None
+    except ValueError:
+        pass
     return f"{text!r} is not an http(s) URL"
 
 

@@ -191,7 +191,7 @@ def audience_server(
         if not _HOST_HEADER.match(request.host or ""):
             raise web.HTTPBadRequest(text="crossroom: bad Host header\n")
         origin = request.headers.get("Origin")
-        if request.path == "/ws" and origin is not None and urlsplit(origin).netloc != request.host:
+        if request.path == "/ws" and origin is not None and _netloc(origin) != request.host:
             raise web.HTTPForbidden(text="crossroom: a page of another site may not watch\n")
         if token is not None:
             given = request.query.get("token") or request.cookies.get(TOKEN_COOKIE, "")
@@ -229,3 +229,11 @@ def audience_server(
             asyncio.get_running_loop().call_soon(self.request_exit)
 
     return AudienceServer(command, host=host, port=port, title=title)
+
+
+def _netloc(url: str) -> str | None:
+    """``host:port`` of an ``Origin`` header; ``None`` for one that is not a URL."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return None

@@ -42,12 +42,15 @@ def service_of(url: str | None) -> str:
     """Which OpenStack service a URL belongs to, for messages ("compute", "network"...)."""
     if not url:
         return "cloud"
-    parts = urlsplit(url)
+    try:  # an SDK's URL is data: a bad host or port in it must not raise here
+        parts = urlsplit(url)
+        port = str(parts.port or "")
+    except ValueError:
+        return "cloud"
     host = parts.hostname or ""
     first = host.split(".", 1)[0]
     if first in {"compute", "network", "identity", "image", "volume", "block-storage"}:
         return "block-storage" if first == "volume" else first
-    port = str(parts.port or "")
     if port in _SERVICE_BY_PORT:
         return _SERVICE_BY_PORT[port]
     for fragment, service in _SERVICE_BY_PATH:
@@ -60,8 +63,11 @@ def endpoint_of(url: str | None) -> str:
     """``host:port`` of a URL: enough to say where, never a path with ids or a query."""
     if not url:
         return "the cloud"
-    parts = urlsplit(url)
-    return parts.netloc.rsplit("@", 1)[-1] or "the cloud"
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return "the cloud"
+    return netloc.rsplit("@", 1)[-1] or "the cloud"
 
 
 def one_line(text: str, limit: int = 240) -> str:
