@@ -125,7 +125,8 @@ def sql_url(text: str) -> str | None:
 def install_url(text: str) -> str | None:
     try:  # urlsplit raises on a lone "[" in the host, .port on a bad port
         parts = urlsplit(text)
-        if parts.scheme in ("http", "https") and parts.hostname and (parts.port or 1):
+        _ = parts.port  # raises on a port that is not a number in range
+        if parts.scheme in ("http", "https") and parts.hostname:
             return None
     except ValueError:
         pass
