@@ -2,11 +2,16 @@
 
 Behaviour, not time: which panes are rebuilt on a tick, that a focus key restyles no
 pane and still shows the focus everywhere, and that merging a flood's log batches
-before the fold leaves the folded state exactly as it was.
+before the fold leaves the folded state exactly as it was; ``crossroom`` lifts Textual's
+frame cap before Textual is imported.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +24,7 @@ from textual.dom import DOMNode
 from engine import events as ev
 from engine.state import fold
 from tui.app import RoomApp
+from tui.frame_pace import FRAME_CAP
 from tui.inbox import coalesce_logs
 from tui.screens.room import RoomScreen
 from tui.view import SLOW_EVERY
@@ -193,3 +199,23 @@ def test_merging_log_batches_folds_to_the_same_state(events: list[ev.Event]) -> 
                 for line in e.lines
             ]
             assert got == lines
+
+
+def test_crossroom_lifts_the_frame_cap_before_textual_is_imported() -> None:
+    """A key's frame is not held back by Textual's 60 frames-a-second grid; a cap the
+    environment already sets (textual-serve sets its own) is kept."""
+    code = (
+        "from tui.cli import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "import textual.constants, textual.screen\n"
+        "print(textual.constants.MAX_FPS, round(1 / textual.screen.UPDATE_PERIOD))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    env["PYTHONPATH"] = str(root)
+    run = [sys.executable, "-c", code]
+    out = subprocess.run(run, capture_output=True, text=True, env=env, check=True, timeout=60)
+    assert out.stdout.split()[-2:] == [str(FRAME_CAP), str(FRAME_CAP)]
+    env["TEXTUAL_FPS"] = "30"
+    out = subprocess.run(run, capture_output=True, text=True, env=env, check=True, timeout=60)
+    assert out.stdout.split()[-2:] == ["30", "30"]
