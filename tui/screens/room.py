@@ -48,6 +48,11 @@ SIDE_MARGINS = 3
 """The side panel's children each keep one blank row below them."""
 
 
+ROOM_CSS = str(Path(__file__).resolve().parents[2] / "themes" / "room.tcss")
+"""The room's stylesheet; a screen that shows the room's widgets without the room screen
+having been shown first lists it in its own ``CSS_PATH``."""
+
+
 def min_size(clouds: int = 0) -> tuple[int, int]:
     """The smallest terminal the room fits, whatever the number of clouds."""
     return MIN_SIZE
@@ -105,7 +110,7 @@ class Parts:
 class RoomScreen(Screen[None]):
     """The main screen; keys go to the App's bindings, or to an open prompt first."""
 
-    CSS_PATH = [str(Path(__file__).resolve().parents[2] / "themes" / "room.tcss")]
+    CSS_PATH = [ROOM_CSS]
     """The room's styles (every screen's after it), read when the room is first shown:
     not parsed before the first frame, which is the one-line opening screen."""
 
