@@ -10,7 +10,12 @@ the time is taken from just before it is sent to the first display after the foc
 the 10 Hz tick. Prints p50, p90, p99 and max in milliseconds.
 """
 
+# ruff: noqa: E402 (the frame cap is set before Textual is imported, as ``crossroom`` does)
 from __future__ import annotations
+
+from tui.frame_pace import allow_fast_frames
+
+allow_fast_frames()  # as ``crossroom`` does before Textual is imported (this is a program)
 
 import argparse
 import asyncio

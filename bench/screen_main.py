@@ -5,7 +5,12 @@
 Used by ``pty_bytes.py`` (bytes written, start-up) and ``rss.py`` (memory over time).
 """
 
+# ruff: noqa: E402 (the frame cap is set before Textual is imported, as ``crossroom`` does)
 from __future__ import annotations
+
+from tui.frame_pace import allow_fast_frames
+
+allow_fast_frames()  # as ``crossroom`` does before Textual is imported (this is a program)
 
 import argparse
 import tempfile

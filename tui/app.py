@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
@@ -32,20 +31,18 @@ from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES, next_theme
 from tui.action_record import ActionContext, ScreenKind
 from tui.actions import bindings, find_action
-from tui.command_palette import RoomActionsProvider
 from tui.inbox import EventInbox, LogBook
 from tui.questions import Questions, bar_of
-from tui.screens.check import CheckScreen
-from tui.screens.help import HelpScreen
 from tui.screens.opening import OpeningScreen
 from tui.screens.quit import QuitScreen, ShowLink, show_link
 from tui.screens.quit_words import Holdings, QuitChoice, farewell, holdings_of, unasked_ending
-from tui.screens.room import RoomScreen
-from tui.screens.zoom import ZoomScreen
 from tui.view import SLOW_EVERY, RoomView
 
 if TYPE_CHECKING:
-    pass
+    from textual.command import Provider
+
+    from tui.screens.room import RoomScreen
+    from tui.screens.zoom import ZoomScreen
 
 RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
@@ -54,7 +51,6 @@ TIMER_EVERY = 5
 at rehearsal speed whole demo seconds pass five or more times a second. (Panes take
 their own turn on top of this, once a second each; see ``CloudPane``.)"""
 LEAVE_TIMEOUT_S = 15.0
-THEMES_DIR = Path(__file__).resolve().parent.parent / "themes"
 
 
 GC_THRESHOLDS = (50_000, 20, 5)
@@ -77,10 +73,16 @@ def quiet_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def room_actions_provider() -> type[Provider]:
+    """The palette's room commands, imported when the palette first opens."""
+    from tui.command_palette import RoomActionsProvider
+
+    return RoomActionsProvider
+
+
 class RoomApp(App[int]):
-    CSS_PATH = [str(THEMES_DIR / "room.tcss")]
     BINDINGS: ClassVar[list[BindingType]] = list(bindings())
-    COMMANDS = App.COMMANDS | {RoomActionsProvider}
+    COMMANDS = App.COMMANDS | {room_actions_provider}
     TITLE = "crossroom"
 
     def __init__(
@@ -142,6 +144,8 @@ class RoomApp(App[int]):
     def _show_room(self) -> None:
         """After the first frame: build the room screen (its widgets and their styles),
         then, after its first frame, open the engine."""
+        from tui.screens.room import RoomScreen  # its widgets too: after the first frame
+
         self.switch_screen(RoomScreen())
         self.set_interval(1.0 / self._tick_hz, self._tick, name="fold")
         self.call_after_refresh(self._open_after_first_frame)
@@ -322,6 +326,9 @@ class RoomApp(App[int]):
     def refresh_view(self, *, slow: bool = False, timers: bool = False) -> None:
         """Show the current state; ``timers`` moves running timers, ``slow`` lets pane logs
         and the sparkline repaint. A key press shows its effect with neither."""
+        from tui.screens.room import RoomScreen
+        from tui.screens.zoom import ZoomScreen
+
         screen = self.base_screen()
         narrow = screen.narrow if isinstance(screen, RoomScreen) else False
         now = self.demo_now() if timers or not self.view.now else self.view.now
@@ -357,6 +364,9 @@ class RoomApp(App[int]):
 
     def base_screen(self) -> RoomScreen | ZoomScreen | None:
         """The room or zoom screen under any palette or help on top (what keys act on)."""
+        from tui.screens.room import RoomScreen
+        from tui.screens.zoom import ZoomScreen
+
         for screen in reversed(self.screen_stack):
             if isinstance(screen, RoomScreen | ZoomScreen):
                 return screen
@@ -378,6 +388,8 @@ class RoomApp(App[int]):
     # --- what the action table is given (``RoomHost``, tui/room_host.py) -------------------
 
     def action_context(self) -> ActionContext:
+        from tui.screens.room import RoomScreen
+
         base = self.base_screen()
         screen: ScreenKind = (
             "room" if isinstance(base, RoomScreen) else "zoom" if base is not None else "none"
@@ -409,6 +421,8 @@ class RoomApp(App[int]):
         return self.questions.answer(key)
 
     def grid_columns(self) -> int:
+        from tui.screens.room import RoomScreen
+
         screen = self.base_screen()
         return screen.grid_columns() if isinstance(screen, RoomScreen) else 1
 
@@ -417,11 +431,17 @@ class RoomApp(App[int]):
         return self.theme
 
     def open_zoom(self, cloud: str) -> None:
+        from tui.screens.zoom import ZoomScreen
+
         self.push_screen(ZoomScreen(cloud), lambda _: self.refresh_view())
         self.call_later(self.refresh_view)
 
     def open_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def open_check(self) -> None:
+        from tui.screens.check import CheckScreen
+
         self.push_screen(CheckScreen())

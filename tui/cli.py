@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from engine.library_logs import route_library_logs
 from engine.terminal_text import safe_standard_streams
+from tui.frame_pace import allow_fast_frames
 
 SUBCOMMANDS: tuple[str, ...] = (
     "run",
@@ -73,6 +74,7 @@ def _wants_help(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    allow_fast_frames()  # before anything imports Textual (a key's frame is not held back)
     # The engine reports through events; its loggers must never write over the screen.
     logging.getLogger("engine").addHandler(logging.NullHandler())
     logging.getLogger("engine").propagate = False

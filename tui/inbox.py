@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from engine.events import Event
+if TYPE_CHECKING:
+    from engine.events import Event
 
 INBOX_LIMIT = 20_000
 """Events held before a fold is forced (a tick's worth at any sane rate)."""
@@ -37,10 +40,49 @@ class EventInbox:
 
     def drain(self) -> list[Event]:
         events, self._events = self._events, []
-        return events
+        return coalesce_logs(events)
 
     def __len__(self) -> int:
         return len(self._events)
+
+
+def coalesce_logs(events: list[Event]) -> list[Event]:
+    """The same batch with each cloud's run of ``LogLines`` (same level, no other event
+    between) merged into one, at the place of the run's first batch.
+
+    A flood arrives as a batch per cloud every 20 ms: folding them one by one copies the
+    room's state for each (~75 copies a tick at 20,000 lines/s); merged, once per cloud.
+    A cloud's lines keep their order; only log batches move, and only past other clouds'
+    log batches, which they do not touch; every other event keeps its place.
+    """
+    from engine.events import LogLines
+
+    out: list[Event] = []
+    runs: dict[str, tuple[int, list[LogLines]]] = {}
+
+    def close(index: int, batches: list[LogLines]) -> None:
+        if len(batches) > 1:
+            lines = tuple(line for batch in batches for line in batch.lines)
+            out[index] = replace(batches[-1], lines=lines)
+
+    for event in events:
+        if type(event) is LogLines:
+            run = runs.get(event.cloud)
+            if run is not None and run[1][0].level == event.level:
+                run[1].append(event)
+                continue
+            if run is not None:
+                close(*run)
+            runs[event.cloud] = (len(out), [event])
+            out.append(event)
+        else:
+            for run in runs.values():
+                close(*run)
+            runs.clear()
+            out.append(event)
+    for run in runs.values():
+        close(*run)
+    return out
 
 
 class CloudLog:

@@ -12,6 +12,8 @@ widgets are not updated, so the layout not on screen costs nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events
@@ -24,7 +26,7 @@ from textual.screen import Screen
 from tui.actions import bindings
 from tui.room_host import room_host
 from tui.view import RoomView
-from tui.widgets.cloud_grid import CloudGrid
+from tui.widgets.cloud_grid import CloudGrid, only_focus_moved
 from tui.widgets.cloud_table import CloudTable
 from tui.widgets.cluster_summary import ClusterSummary
 from tui.widgets.cue_bar import CueBar
@@ -45,6 +47,11 @@ PANE_MIN = (26, 7)
 """The smallest cloud pane: a label, a step line, a bar, two log lines."""
 SIDE_MARGINS = 3
 """The side panel's children each keep one blank row below them."""
+
+
+ROOM_CSS = str(Path(__file__).resolve().parents[2] / "themes" / "room.tcss")
+"""The room's stylesheet; a screen that shows the room's widgets without the room screen
+having been shown first lists it in its own ``CSS_PATH``."""
 
 
 def min_size(clouds: int = 0) -> tuple[int, int]:
@@ -82,8 +89,32 @@ def panes_fit(width: int, height: int, clouds: int) -> bool:
     return grid_w // cols >= PANE_MIN[0] and grid_h // rows >= PANE_MIN[1]
 
 
+@dataclass(frozen=True)
+class Parts:
+    """The screen's widgets, found once: a query walks the DOM (~0.4 ms for the panes
+    alone), and ``show`` runs on every tick and every key."""
+
+    header: RoomHeader
+    cues: CueBar
+    prompt: PromptBar
+    keys: KeyHints
+    grid: CloudGrid
+    wide_table: CloudTable
+    nodes: NodeGrid
+    side: Vertical
+    summary_wide: ClusterSummary
+    side_lines: tuple[RoomLines, ...]
+    summary_narrow: ClusterSummary
+    table: CloudTable
+    board_narrow: Leaderboard
+
+
 class RoomScreen(Screen[None]):
     """The main screen; keys go to the App's bindings, or to an open prompt first."""
+
+    CSS_PATH = [ROOM_CSS]
+    """The room's styles (every screen's after it), read when the room is first shown:
+    not parsed before the first frame, which is the one-line opening screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(b.key, f"app.{b.action}", b.description, show=False)
@@ -99,6 +130,30 @@ class RoomScreen(Screen[None]):
         self.many = False
         """The wide layout shows the table: too many clouds for panes."""
         self._clouds = 15
+        self._parts: Parts | None = None
+        self._last: RoomView | None = None
+        self._rest_due = False
+
+    @property
+    def parts(self) -> Parts:
+        if self._parts is None:
+            side = self.query_one("#side", Vertical)
+            self._parts = Parts(
+                header=self.query_one(RoomHeader),
+                cues=self.query_one(CueBar),
+                prompt=self.query_one(PromptBar),
+                keys=self.query_one(KeyHints),
+                grid=self.query_one(CloudGrid),
+                wide_table=self.query_one("#wide-table", CloudTable),
+                nodes=self.query_one(NodeGrid),
+                side=side,
+                summary_wide=self.query_one("#summary-wide", ClusterSummary),
+                side_lines=tuple(self.query("#side > *").results(RoomLines)),
+                summary_narrow=self.query_one("#summary-narrow", ClusterSummary),
+                table=self.query_one("#table", CloudTable),
+                board_narrow=self.query_one("#leaderboard-narrow", Leaderboard),
+            )
+        return self._parts
 
     def compose(self) -> ComposeResult:
         yield RoomHeader(id="header")
@@ -152,33 +207,61 @@ class RoomScreen(Screen[None]):
         """Clouds per row of what shows them (1 for the table), for the arrow keys."""
         if self.layout_name != "wide" or self.many:
             return 1
-        return self.query_one(CloudGrid).columns
+        return self.parts.grid.columns
 
     @property
     def narrow(self) -> bool:
         return self.layout_name != "wide"
 
     def show(self, view: RoomView) -> None:
+        """Show ``view``. A focus key (a view that differs from the last only in the
+        focused cloud) is drawn in two frames: first what shows the focus (two panes, or
+        the table's rows), then, right after that frame, the rest that mentions it (the
+        node grid's label, the footer's keys). One frame would span the screen from the
+        pane to the side panel and bottom row, and Textual renders every widget in the
+        rectangle around what changed (~20 of them, most of a key's time)."""
+        last, self._last = self._last, view
         clouds = len(view.state.cloud_order) or 15
         if clouds != self._clouds:
             self._clouds = clouds
             self._choose_layout(self.size.width, self.size.height)
-        self.query_one(RoomHeader).show(view)
-        self.query_one(CueBar).show(view)
-        self.query_one(PromptBar).show(view)
-        self.query_one(KeyHints).show(view)
+        parts = self.parts
+        focus_key = (
+            last is not None and last.focused != view.focused and only_focus_moved(last, view)
+        )
         if self.layout_name == "wide":
             if self.many:
-                self.query_one("#wide-table", CloudTable).show(view)
+                parts.wide_table.show(view)
             else:
-                self.query_one(CloudGrid).show(view)
-            nodes = self.query_one(NodeGrid)
-            side = self.query_one("#side").content_size.height
-            summary = self.query_one("#summary-wide", ClusterSummary).outer_size.height
-            nodes.rows = max(3, side - summary - board_height(clouds) - SIDE_MARGINS)
-            for widget in self.query("#side > *").results(RoomLines):
+                parts.grid.show(view)
+        elif self.layout_name == "narrow":
+            parts.table.show(view)
+        if focus_key:
+            if not self._rest_due:
+                self._rest_due = True
+                self.call_after_refresh(self._show_rest)
+            return
+        self._show_rest_of(view)
+
+    def _show_rest(self) -> None:
+        """The rest of a focus key's view, or of whatever came after it."""
+        self._rest_due = False
+        if self._last is not None and self.is_attached:
+            self._show_rest_of(self._last)
+
+    def _show_rest_of(self, view: RoomView) -> None:
+        parts = self.parts
+        parts.header.show(view)
+        parts.cues.show(view)
+        parts.prompt.show(view)
+        parts.keys.show(view)
+        if self.layout_name == "wide":
+            side = parts.side.content_size.height
+            summary = parts.summary_wide.outer_size.height
+            clouds = self._clouds
+            parts.nodes.rows = max(3, side - summary - board_height(clouds) - SIDE_MARGINS)
+            for widget in parts.side_lines:
                 widget.show(view)
         elif self.layout_name == "narrow":
-            self.query_one("#summary-narrow", ClusterSummary).show(view)
-            self.query_one("#table", CloudTable).show(view)
-            self.query_one("#leaderboard-narrow", Leaderboard).show(view)
+            parts.summary_narrow.show(view)
+            parts.board_narrow.show(view)

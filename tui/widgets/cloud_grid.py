@@ -21,6 +21,7 @@ class CloudGrid(Container):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._order: tuple[str, ...] = ()
+        self._panes: tuple[CloudPane, ...] = ()
         self._last: RoomView | None = None
 
     @property
@@ -33,7 +34,8 @@ class CloudGrid(Container):
             return
         self._order = order
         self.remove_children()
-        self.mount_all(CloudPane(name, i) for i, name in enumerate(order))
+        self._panes = tuple(CloudPane(name, i) for i, name in enumerate(order))
+        self.mount_all(self._panes)
         self._arrange()
 
     def on_resize(self) -> None:
@@ -55,7 +57,7 @@ class CloudGrid(Container):
         only: set[str | None] | None = None
         if last is not None and only_focus_moved(last, view):
             only = {last.focused, view.focused}
-        for pane in self.query(CloudPane):
+        for pane in self._panes:  # kept, not queried: a query walks the DOM on every tick
             if only is None or pane.cloud in only:
                 pane.show(view)
 
