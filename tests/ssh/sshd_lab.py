@@ -114,9 +114,11 @@ def start_sshd(root: Path, forwarding: bool, namespace: bool) -> Sshd:
 
 
 def stop(server: Sshd) -> None:
+    """SIGTERM, then SIGKILL: ``unshare --fork`` ignores SIGTERM while it waits for its
+    child, and ``--kill-child`` takes sshd (and its stand-in) down with it on SIGKILL."""
     server.process.terminate()
     try:
-        server.process.wait(10)
+        server.process.wait(1)
     except subprocess.TimeoutExpired:
         server.process.kill()
         server.process.wait(10)
