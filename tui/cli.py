@@ -45,7 +45,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             "or on the clouds of --config."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"crossroom {_version()}")
+    parser.add_argument("--version", action=VersionAction)
     from tui.commands import screen
 
     screen.add_arguments(parser)
@@ -55,6 +55,24 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         module = importlib.import_module(f"tui.commands.{name}")
         module.add_parser(sub)
     return parser
+
+
+class VersionAction(argparse.Action):
+    """``--version``, read from the installed distribution only when asked: reading the
+    package metadata costs ~20 ms, which every start of the screen would pay otherwise."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show the version and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        print(f"crossroom {_version()}")
+        parser.exit()
 
 
 def _version() -> str:
