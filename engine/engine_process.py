@@ -41,6 +41,8 @@ log = logging.getLogger("crossroom.engine")
 READY_TIMEOUT_S = 30.0
 """How long ``spawn_show`` waits for the engine's socket (a demo file with many clouds
 takes a moment to build its backends)."""
+SOCKET_PATH_MAX = 107
+"""Bytes of a Unix socket's path at most (``sun_path`` holds 108 with its NUL)."""
 LOG_TAIL_LINES = 5
 EXIT_BAD_INPUT = 2
 EXIT_BUSY = 3
@@ -80,6 +82,12 @@ def spawn_show(
     """
     demo = _demo(config_path)
     base = state_dir(options.state_dir)
+    sample = base.absolute() / "runs" / new_run_id(demo.run_prefix) / "engine.sock"
+    if len(os.fsencode(sample)) > SOCKET_PATH_MAX:
+        raise ShowFailed(
+            f"state dir {base}: too deep for the engine's socket ({len(os.fsencode(sample))} "
+            f"bytes, at most {SOCKET_PATH_MAX}); use a shorter --state-dir"
+        )
     run_dir = (
         RunDir.existing(base, options.run_id)
         if options.run_id

@@ -198,6 +198,11 @@ def test_ls_lists_live_shows_and_removes_stale_sockets(
     assert listed[0].rehearsal and listed[0].clouds == 15 and listed[0].pid == live.pid
     assert listed[0].started_at is not None and abs(listed[0].started_at - time.time()) < 600
     assert not dead.socket.exists()
+    # Something else under that name is not ours to remove.
+    other = RunDir.create(tmp_path, "xr-not-a-socket")
+    other.socket.write_text("notes")
+    assert [s.run_id for s in running_shows(tmp_path)] == [live.run_id]
+    assert other.socket.read_text() == "notes"
     with pytest.raises(ConnectionRefusedError):
         listener = socket.socket(socket.AF_UNIX)
         listener.bind(str(dead.socket))
@@ -227,3 +232,10 @@ def test_a_bad_demo_file_fails_before_any_process_starts(tmp_path: Path) -> None
     with pytest.raises(ConfigError):
         spawn_show(demo, RoomOptions(state_dir=tmp_path))
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_state_dir_too_deep_for_a_socket_is_one_line_before_any_process(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 100)
+    with pytest.raises(ShowFailed, match="too deep for the engine's socket"):
+        spawn_show(None, RoomOptions(state_dir=deep))
+    assert not deep.exists()

@@ -227,6 +227,36 @@ async def test_catch_up_after_a_long_flood_gives_the_engines_state(tmp_path: Pat
             assert sum(isinstance(e, ev.LogLines) for e in events) <= 64 * len(clouds)
 
 
+async def test_screens_coming_and_going_under_a_flood_leave_the_engine_clean(
+    tmp_path: Path,
+) -> None:
+    """Connections opened and closed while events stream both ways: no error from the event
+    loop (the asyncio test runner fails the test on one), nothing left attached."""
+    async with served(tmp_path, rehearsal=False) as (room, server, path):
+        clouds = [c.name for c in rehearsal_demo().clouds]
+        async with anyio.create_task_group() as tg:
+
+            async def flooding() -> None:
+                while True:
+                    await flood(room.hub, 50, clouds, burst=50)
+                    await anyio.sleep(0.001)
+
+            tg.start_soon(flooding)
+            for n in range(20):
+                async with attach_room(path, "audience" if n % 2 else "presenter") as screen:
+                    screen.notice(f"visit {n}")
+                    await screen.check()
+            for _ in range(5):
+                vanishing = socket.socket(socket.AF_UNIX)
+                vanishing.connect(str(path))
+                vanishing.sendall(wire.hello("presenter") + wire.request(1, "check"))
+                await anyio.sleep(0.05)
+                vanishing.close()  # mid-stream, unread events in its buffer
+            tg.cancel_scope.cancel()
+        await until(lambda: not server.clients)
+        assert not server.stopping.is_set()
+
+
 # --- bad peers ---------------------------------------------------------------------------
 
 
