@@ -143,3 +143,60 @@ async def test_the_run_sheet_line_shows_only_with_a_run_sheet_and_room_for_it() 
         await pilot.resize_terminal(60, 12)  # too small: the notice alone
         await pilot.pause()
         assert not app.screen.query_one(CueBar).display
+
+
+STORY = Path(__file__).resolve().parents[2] / "scenarios" / "summit-2017.yaml"
+
+
+@pytest.mark.slow
+async def test_the_2017_story_runs_presenter_paced_in_the_screen(tmp_path: Path) -> None:
+    """The whole 2017 run-sheet on the 15-cloud rehearsal fleet, every cue fired by the
+    presenter's ``space`` once its trigger has come: gate, release, restart a pod, stop a
+    node for 90 s, freeze one for 20 s, cut a cloud off for 60 s, stop a server, heal."""
+    from engine.config.scenario import load_scenario_file
+
+    base = rehearsal_demo()
+    story = replace(load_scenario_file(STORY, base), pace="presenter")
+    demo = replace(base, scenario=story)
+    options = RoomOptions(seed=7, speed=FLOW_SPEED, state_dir=tmp_path)
+    app = RoomApp(lambda: open_room(demo, options))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: bool(app.state.cloud_order), 10, "the run to start")
+        await pilot.press("s")
+        await until(pilot, lambda: app.state.gate == "held", 120, "the gate to hold")
+        for number, cue in enumerate(story.cues, start=1):
+
+            def due(name: str = cue.name) -> bool:
+                nxt = app.state.cue_next
+                return nxt is not None and nxt.cue == name and nxt.due_t is not None
+
+            await until(pilot, due, 300, f"cue {cue.name} to come due")
+            assert f"NEXT {cue.name}" in bar(app)
+            await pilot.press("space")
+            await until(
+                pilot, lambda n=number: len(app.state.cues_fired) == n, 10, f"{cue.name} to fire"
+            )
+        await until(pilot, lambda: "run-sheet done" in bar(app), 300, "the end of the sheet")
+        wanted = 1 + sum(
+            sum(
+                v is not None
+                for v in (
+                    x.unavailable_ranges,
+                    x.kv_error_rate_max,
+                    x.p99_max_ms,
+                    x.healed_within_s,
+                )
+            )
+            for x in (c.expect for c in story.cues)
+        )
+        await until(pilot, lambda: len(app.state.verdicts) == wanted, 300, "every verdict")
+        fired = [c.cue for c in app.state.cues_fired]
+        assert fired == [c.name for c in story.cues]
+        kinds = {k.target: k.target_kind for k in app.state.kills}
+        assert kinds["ibm/freeze-3"] == "freeze"
+        assert kinds["easystack/partition"] == "partition"
+        scopes = {v.scope for v in app.state.verdicts}
+        assert {"restart-pod", "stop-node", "freeze-node", "cut-off", "stop-server"} <= scopes
+        assert all(v.passed for v in app.state.verdicts), [
+            v for v in app.state.verdicts if not v.passed
+        ]
