@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.captions import duration_words
 from engine.state import CloudState, NodeState, StepState
 
 
@@ -87,14 +88,7 @@ def step_look(step: StepState) -> Look:
 
 def duration(seconds: float | None) -> str:
     """Whole seconds on screen (sub-second digits would repaint ten times a second)."""
-    if seconds is None:
-        return "-"
-    s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return "-" if seconds is None else duration_words(seconds)
 
 
 def age(seconds: float) -> str:
