@@ -29,10 +29,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import anyio
-from textual import events
 
 from bench.flood import open_flood_room
-from bench.key_latency import CountingDriver, LatencyApp
+from bench.key_latency import CountingDriver, LatencyApp, press_tabs
 from engine import events as ev
 from engine.room_api import RoomCommands
 from engine.room_client import attach_room
@@ -106,21 +105,7 @@ async def measure(
         await asyncio.sleep(3.0)  # let the fleet and the flood get going
         app.room.subscribe(count, replay=False)
         started = time.perf_counter()
-        rng = random.Random(seed)
-        order = app.state.cloud_order
-        for _ in range(presses):
-            i = order.index(app.focused_cloud) if app.focused_cloud in order else 0
-            app.want = order[(i + 1) % len(order)]
-            t0 = time.perf_counter()
-            assert app._driver is not None
-            app._driver.send_message(events.Key("tab", None))
-            deadline = t0 + 2.0
-            while app.want is not None and time.perf_counter() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.001)
-            if app.want is None:
-                samples.append((app.shown_at - t0) * 1000)
-            app.want = None
-            await asyncio.sleep(rng.uniform(0.05, 0.15))
+        samples += await press_tabs(app, presses, random.Random(seed))
         lines_per_s = received[0] / (time.perf_counter() - started)
     return samples, lines_per_s
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 CueAction = Literal[
     "restart",
@@ -23,20 +23,7 @@ CueAction = Literal[
     "say",
     "release",
 ]
-CUE_ACTIONS: tuple[CueAction, ...] = (
-    "restart",
-    "stop",
-    "revive",
-    "kill_server",
-    "kill_cloud",
-    "partition",
-    "heal",
-    "crash",
-    "freeze",
-    "teardown",
-    "say",
-    "release",
-)
+CUE_ACTIONS: tuple[CueAction, ...] = get_args(CueAction)
 NODE_ACTIONS: frozenset[str] = frozenset({"restart", "stop", "kill_server", "crash", "freeze"})
 """Cues aimed at one node (``CLOUD/node-N``)."""
 CLOUD_ACTIONS: frozenset[str] = frozenset({"kill_cloud", "partition", "heal"})
