@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from engine import events as ev
+from engine.config.durations import duration_words
 from engine.state import KillRecord, RoomState, apply
 from engine.targets import KIND_TITLES
 
@@ -73,16 +74,6 @@ def latest_caption(events: list[ev.Event], state: RoomState | None = None) -> st
 
 
 # --- words -------------------------------------------------------------------------------------
-
-
-def duration_words(seconds: float) -> str:
-    """``7m32s``, ``45s``, ``1h05m``: whole seconds, as the leaderboard shows them."""
-    s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
 def ordinal(n: int) -> str:

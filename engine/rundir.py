@@ -9,11 +9,12 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_RUN_PREFIX = "xr"
+"""Run ids start with the demo's ``run_prefix``; this one unless the demo file names one."""
 _RUN_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,62}")
 SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 """A cloud name: one word that is safe as a folder, a widget id and a resource name part."""
@@ -37,7 +38,7 @@ def state_dir(override: str | os.PathLike[str] | None = None) -> Path:
 def new_run_id(prefix: str) -> str:
     """``xr-20261127-051200-a1b2``: sortable, unique, and a valid name in every cloud."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    return f"{prefix}-{stamp}-{secrets.token_hex(2)}"
+    return f"{prefix}-{stamp}-{os.urandom(2).hex()}"  # as secrets does, without its ~5 ms import
 
 
 def valid_run_id(run_id: str) -> bool:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from engine.room_api import Reply, RoomCommands
-from engine.state import CloudState, RoomState
-from tui.room_host import RoomHost
+# Types only: the key table is read before the first frame, the engine's modules after it.
+if TYPE_CHECKING:
+    from engine.room_api import Reply, RoomCommands
+    from engine.state import CloudState, RoomState
+    from tui.room_host import RoomHost
+
+    RoomCall = Callable[[RoomCommands], Awaitable[Reply]]
+    """One call of the room's command API."""
 
 Danger = Literal["safe", "asks", "kill"]
 """``asks``: the prompt bar asks first, every time (cancel, teardown, quit while clouds
@@ -23,8 +28,6 @@ run). ``kill``: asks first unless the presenter armed the room (show mode)."""
 ScreenKind = Literal["room", "zoom", "none"]
 """The screen keys act on (under any palette or help on top): the room, one cloud
 zoomed, or neither (the App is starting or leaving)."""
-RoomCall = Callable[[RoomCommands], Awaitable[Reply]]
-"""One call of the room's command API."""
 
 
 @dataclass(frozen=True)

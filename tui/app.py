@@ -24,9 +24,6 @@ from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.widgets import Input
 
-from engine import events as ev
-from engine.room_api import Playback, RoomCommands
-from engine.state import CloudState, RoomState, apply
 from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES, next_theme
 from tui.action_record import ActionContext, ScreenKind
@@ -36,15 +33,18 @@ from tui.questions import Questions, bar_of
 from tui.screens.opening import OpeningScreen
 from tui.screens.quit import QuitScreen, ShowLink, show_link
 from tui.screens.quit_words import Holdings, QuitChoice, farewell, holdings_of, unasked_ending
-from tui.view import SLOW_EVERY, RoomView
 
 if TYPE_CHECKING:
     from textual.command import Provider
 
+    from engine import events as ev
+    from engine.room_api import Playback, RoomCommands
+    from engine.state import CloudState, RoomState
     from tui.screens.room import RoomScreen
     from tui.screens.zoom import ZoomScreen
+    from tui.view import RoomView
 
-RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
+    RoomOpener = Callable[[], AbstractAsyncContextManager[RoomCommands]]
 TICK_HZ = 10.0
 TIMER_EVERY = 5
 """Every fifth tick (2 Hz) running timers move: each moved timer is a repainted row, and
@@ -101,7 +101,8 @@ class RoomApp(App[int]):
         self._mono = monotonic
         self._tick_hz = tick_hz
         self.room: RoomCommands | None = None
-        self.state = RoomState()
+        self._state: RoomState | None = None
+        self._view: RoomView | None = None
         self.logs = LogBook()
         self.inbox = EventInbox(on_full=self.fold_inbox)
         self.focused_cloud: str | None = None
@@ -109,7 +110,6 @@ class RoomApp(App[int]):
         self.questions = Questions(
             lambda: bar_of(self.base_screen()), self.call_later, self.set_timer
         )
-        self.view = RoomView(state=self.state, now=0.0, wall=wall())
         self._leave = asyncio.Event()
         self._room_closed = asyncio.Event()
         self._room_opening = False
@@ -127,6 +127,31 @@ class RoomApp(App[int]):
         for room_theme in THEMES:
             self.register_theme(room_theme)
         self.theme = theme
+
+    # --- what the screen shows: made on first use -------------------------------------------
+
+    @property
+    def state(self) -> RoomState:
+        """The folded state. Made when first read (the room's first frame), as the view is:
+        the first frame (``OpeningScreen``) comes before the engine's types are imported."""
+        if self._state is None:
+            from engine.state import RoomState
+
+            self._state = RoomState()
+        return self._state
+
+    @state.setter
+    def state(self, state: RoomState) -> None:
+        self._state = state
+
+    @property
+    def view(self) -> RoomView:
+        """What the widgets were last given (``refresh_view``)."""
+        if self._view is None:
+            from tui.view import RoomView
+
+            self._view = RoomView(state=self.state, now=0.0, wall=self._wall())
+        return self._view
 
     # --- life cycle --------------------------------------------------------------------------
 
@@ -259,18 +284,24 @@ class RoomApp(App[int]):
 
     def _engine_went(self, state: RoomState, gone: ev.EngineGone) -> RoomState:
         """Keep the last state; one line (run id, teardown command) on the notice bar."""
+        from engine.events import Notice
+        from engine.state import apply
+
         self.engine_gone = True
         if self._quit_when_gone:
             self.call_later(self.leave, 0, "teardown")
         why = f" ({gone.reason})" if gone.reason else ""
         # The command names the run; the reason goes last (a narrow bar cuts the end).
         line = f"the engine has gone; what it made stays: {gone.teardown_command}{why}"
-        return apply(state, ev.Notice(level="error", message=line, t=state.t))
+        return apply(state, Notice(level="error", message=line, t=state.t))
 
     # --- the tick ------------------------------------------------------------------------------
 
     def fold_inbox(self) -> None:
         """Fold what waits in the inbox (also called when it is full)."""
+        from engine import events as ev
+        from engine.state import apply
+
         events = self.inbox.drain()
         if not events:
             return
@@ -316,6 +347,8 @@ class RoomApp(App[int]):
     def _tick(self) -> None:
         """Fold and show, also while a palette, help or check screen is on top: the room
         behind a modal keeps moving (its clock, timers and nodes)."""
+        from tui.view import SLOW_EVERY
+
         base = self.base_screen()
         if self._exit or base is None or not base.is_attached:
             return
@@ -328,11 +361,12 @@ class RoomApp(App[int]):
         and the sparkline repaint. A key press shows its effect with neither."""
         from tui.screens.room import RoomScreen
         from tui.screens.zoom import ZoomScreen
+        from tui.view import RoomView
 
         screen = self.base_screen()
         narrow = screen.narrow if isinstance(screen, RoomScreen) else False
         now = self.demo_now() if timers or not self.view.now else self.view.now
-        self.view = RoomView(
+        self._view = view = RoomView(
             state=self.state,
             now=now,
             wall=self._wall(),
@@ -346,9 +380,9 @@ class RoomApp(App[int]):
         )
         try:
             if isinstance(screen, RoomScreen):
-                screen.show(self.view)
+                screen.show(view)
             elif isinstance(screen, ZoomScreen):
-                screen.show(self.view, self.logs)
+                screen.show(view, self.logs)
         except NoMatches:  # the screen is being torn down (quitting)
             return
 

@@ -8,9 +8,12 @@ viewers, so every state has a distinct glyph and a word; the colour is a theme v
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from engine.captions import duration_words
-from engine.state import CloudState, NodeState, StepState
+from engine.config.durations import duration_words
+
+if TYPE_CHECKING:
+    from engine.state import CloudState, NodeState, StepState
 
 
 @dataclass(frozen=True)

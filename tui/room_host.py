@@ -25,8 +25,12 @@ if TYPE_CHECKING:
 class RoomHost(Protocol):
     state: RoomState
     """The folded state as of the last tick."""
-    view: RoomView
-    """What the widgets were last given."""
+
+    @property
+    def view(self) -> RoomView:
+        """What the widgets were last given."""
+        ...
+
     logs: LogBook
     """Each cloud's recent log lines (the zoom view's full log)."""
     room: RoomCommands | None

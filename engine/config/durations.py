@@ -1,4 +1,5 @@
-"""CockroachDB duration strings (Go's ``time.ParseDuration`` subset the settings use)."""
+"""Durations as text: CockroachDB's duration strings read (Go's ``time.ParseDuration``
+subset the settings use), and the room's short words for a time shown."""
 
 from __future__ import annotations
 
@@ -22,3 +23,13 @@ def parse_duration(text: str) -> float:
     if pos != len(s):
         raise ValueError(f"bad duration {text!r}: expected e.g. 1m15s, 90s, 500ms")
     return total
+
+
+def duration_words(seconds: float) -> str:
+    """``7m32s``, ``45s``, ``1h05m``: whole seconds, as the leaderboard shows them."""
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"

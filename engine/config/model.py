@@ -12,6 +12,7 @@ from typing import Literal
 
 from engine.config.durations import parse_duration
 from engine.config.scenario_model import Scenario
+from engine.rundir import DEFAULT_RUN_PREFIX
 
 Provider = Literal["openstack", "sim"]
 KubernetesMode = Literal["k3s", "existing"]
@@ -157,7 +158,7 @@ class SshConfig:
 @dataclass(frozen=True)
 class DemoConfig:
     name: str
-    run_prefix: str = "xr"
+    run_prefix: str = DEFAULT_RUN_PREFIX
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     workload: WorkloadConfig = field(default_factory=WorkloadConfig)
     clouds: tuple[CloudConfig, ...] = ()

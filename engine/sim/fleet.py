@@ -11,9 +11,6 @@ from dataclasses import dataclass
 
 from engine.config.model import CloudConfig, DemoConfig, SimConfig
 
-DEFAULT_SPEED = 5.0
-"""Demo seconds per real second for the rehearsal when ``--speed`` is not given."""
-
 
 @dataclass(frozen=True)
 class LatencyProfile:

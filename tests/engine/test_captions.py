@@ -11,7 +11,8 @@ import anyio
 import pytest
 
 from engine import events as ev
-from engine.captions import caption_of, duration_words, latest_caption, ordinal
+from engine.captions import caption_of, latest_caption, ordinal
+from engine.config.durations import duration_words
 from engine.room import open_room
 from engine.room_api import RoomOptions
 from engine.sim.fleet import rehearsal_demo

@@ -1,9 +1,10 @@
-"""What the first frame costs: the room's screens, widgets and stylesheet come after it.
+"""What the first frame costs: the room's screens, widgets and stylesheet come after it,
+and so do the engine's types (its events and state, the demo model, the rehearsal fleet).
 
 Checked in a fresh interpreter (this test process has imported everything for other
 tests): when the first frame has been painted (the App's ``_show_room`` is called after
-it), neither the room screen nor its widgets are imported and ``room.tcss`` is not
-parsed; right after, the room screen has both.
+it), neither the room screen nor its widgets nor the engine's show modules are imported
+and ``room.tcss`` is not parsed; right after, the room screen has its part of them.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ seen = {}
 ROOM = ("tui.screens.room", "tui.widgets.cloud_grid", "tui.widgets.cloud_pane",
         "tui.widgets.cloud_table", "tui.widgets.node_grid", "tui.widgets.leaderboard")
 
+ENGINE = ("engine.events", "engine.state", "engine.room_api", "engine.config.model",
+          "engine.sim.fleet", "engine.plan")
+
 def room_modules():
-    return sorted(m for m in ROOM if m in sys.modules)
+    return sorted(m for m in ROOM + ENGINE if m in sys.modules)
 
 @asynccontextmanager
 async def never_opened():
@@ -69,4 +73,37 @@ def test_the_room_is_loaded_after_the_first_frame() -> None:
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["before"] == {"modules": [], "css": False}
     assert "tui.widgets.cloud_pane" in seen["after"]["modules"]
+    assert "engine.state" in seen["after"]["modules"]
     assert seen["after"]["css"] is True
+
+
+COMMAND_LINE = """
+import sys
+from tui import cli
+from tui.commands import screen
+
+def opened(opener, theme):
+    print(sorted(m for m in sys.modules if m.startswith("engine.")))
+    return 0
+
+screen.open_screen = opened
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_crossroom_opens_the_screen_before_building_the_rehearsal(tmp_path: Path) -> None:
+    """The built-in fleet is built by the engine process; the screen's process checks the
+    options and paints first (a demo file is still checked before the screen opens)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", COMMAND_LINE, "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    loaded = out.stdout.strip().splitlines()[-1]
+    for heavy in ("engine.events", "engine.state", "engine.config.model", "engine.sim.fleet"):
+        assert repr(heavy) not in loaded
+    assert "'engine.rundir'" in loaded  # the probe saw the modules of this process

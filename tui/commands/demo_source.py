@@ -9,12 +9,14 @@ import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.config.model import DemoConfig, SimConfig
 from engine.errors import ConfigError
-from engine.plan import STEPS
-from engine.sim.fleet import DEFAULT_SPEED, rehearsal_demo
+from engine.sim import DEFAULT_SPEED
 from engine.terminal_text import shown
+
+if TYPE_CHECKING:
+    from engine.config.model import DemoConfig
 
 EXIT_BAD_INPUT = 2
 
@@ -51,6 +53,9 @@ class BadInput(Exception):
 
 
 def load(config: str | None, only: str | None = None, fail: list[str] | None = None) -> DemoConfig:
+    """The demo (imported here: the screen's start-up skips it for the built-in fleet)."""
+    from engine.sim.fleet import rehearsal_demo
+
     if config:
         from engine.config.loader import load_demo
 
@@ -86,6 +91,9 @@ def with_scenario(demo: DemoConfig, path: str | None) -> DemoConfig:
 
 def _with_failure(demo: DemoConfig, spec: str) -> DemoConfig:
     """``--fail CLOUD:STEP[:message]`` switches on a hard failure in a simulated cloud."""
+    from engine.config.model import SimConfig
+    from engine.plan import STEPS
+
     cloud, _, rest = spec.partition(":")
     step, _, message = rest.partition(":")
     if step not in STEPS:

@@ -19,8 +19,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from engine.room_api import RoomCommands, RoomOptions
-from engine.rundir import new_run_id, state_dir
+from engine.rundir import DEFAULT_RUN_PREFIX, new_run_id, state_dir
 from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, THEME_NAMES, check_themes
 from tui.commands.demo_source import (
@@ -35,6 +34,7 @@ from tui.commands.option_checks import show_option_problems
 
 if TYPE_CHECKING:
     from engine.engine_process import ShowAddress
+    from engine.room_api import RoomCommands, RoomOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -81,24 +81,32 @@ def run(args: argparse.Namespace) -> int:
         for line in problems:
             print(line, file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
-        demo = with_scenario(
-            load(args.config), args.scenario
-        )  # errors before the screen; the engine loads it again
-    except BadInput as exc:
-        return report_bad_input(exc)
-    problem = socket_path_problem(args.state_dir, demo.run_prefix)
+    # The built-in fleet needs no check and is not built here: the engine builds it, and
+    # the presenter sees the first frame that much sooner.
+    run_prefix = DEFAULT_RUN_PREFIX
+    if args.config or args.scenario:
+        try:  # errors before the screen opens; the engine loads the file again
+            run_prefix = with_scenario(load(args.config), args.scenario).run_prefix
+        except BadInput as exc:
+            return report_bad_input(exc)
+    problem = socket_path_problem(args.state_dir, run_prefix)
     if problem is not None:
         print(problem, file=sys.stderr)
         return EXIT_BAD_INPUT
-    options = RoomOptions(
+    return open_screen(lambda: spawned_show(args.config, room_options(args)), args.theme)
+
+
+def room_options(args: argparse.Namespace) -> RoomOptions:
+    """The engine's options (made when the engine is opened, after the first frame)."""
+    from engine.room_api import RoomOptions
+
+    return RoomOptions(
         seed=args.seed,
         speed=args.speed,
         state_dir=Path(args.state_dir) if args.state_dir else None,
         scenario_file=Path(args.scenario) if args.scenario else None,
         paced=args.paced,
     )
-    return open_screen(lambda: spawned_show(args.config, options), args.theme)
 
 
 SOCKET_PATH_MAX = 107

@@ -9,7 +9,7 @@ exact teardown command, which does not fit on a bar. One key answers (``l``, ``s
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual import events
 from textual.app import ComposeResult
@@ -18,8 +18,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from engine.room_api import Reply
 from tui.screens.quit_words import CHOICES, Holdings, QuitChoice, question_lines
+
+if TYPE_CHECKING:
+    from engine.room_api import Reply
 
 
 @runtime_checkable

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from engine.rundir import state_dir
-from engine.state import RoomState
 from engine.terminal_text import shown
 from tui.look import counted
+
+if TYPE_CHECKING:
+    from engine.state import RoomState
 
 QuitChoice = Literal["leave", "stop", "teardown"]
 """Leave the show running (detach), stop its engine (what it made stays), or tear down

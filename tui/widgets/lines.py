@@ -12,6 +12,8 @@ widget that picks it, before it is fitted to the width.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.segment import Segment
 from rich.style import Style as RichStyle
 from textual.geometry import Region
@@ -20,7 +22,9 @@ from textual.style import Style as VisualStyle
 from textual.widget import Widget
 
 from engine.terminal_text import visible
-from tui.view import RoomView
+
+if TYPE_CHECKING:
+    from tui.view import RoomView
 
 Part = tuple[str, str]
 """Text and a Content style (theme variables allowed, e.g. ``"bold $node-dead"``)."""

@@ -7,9 +7,13 @@ line costs a few hundred bytes to show and hide, and the show never leaves the s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from engine.terminal_text import shown
-from tui.view import RoomView
 from tui.widgets.lines import Line, RoomLines, fit
+
+if TYPE_CHECKING:
+    from tui.view import RoomView
 
 
 def wrap(text: str, width: int, rows: int) -> list[str]:
