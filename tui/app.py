@@ -10,7 +10,6 @@ log flood costs one fold batch and one repaint per tick, however fast it arrives
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 import time
 from collections.abc import Callable
@@ -22,12 +21,14 @@ from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
+from textual.dom import NoScreen
 from textual.widgets import Input
 
 from engine.terminal_text import shown
 from themes.palette import DEFAULT_THEME, ROOM_VARIABLES, STAGE, THEMES, next_theme
 from tui.action_record import ActionContext, ScreenKind
 from tui.actions import bindings, find_action
+from tui.collector_schedule import collect_on_tick, start_schedule
 from tui.inbox import EventInbox, LogBook
 from tui.questions import Questions, bar_of
 from tui.screens.opening import OpeningScreen
@@ -51,26 +52,6 @@ TIMER_EVERY = 5
 at rehearsal speed whole demo seconds pass five or more times a second. (Panes take
 their own turn on top of this, once a second each; see ``CloudPane``.)"""
 LEAVE_TIMEOUT_S = 15.0
-
-
-GC_THRESHOLDS = (50_000, 20, 5)
-"""Young-generation collections every 50,000 allocations instead of 700; a full one every
-100 young ones (about every 12 minutes under a 20,000 lines/s flood, ~0.1 s): Textual's
-strips can hold themselves in their caches, and such cycles that lived long enough to
-reach the oldest generation are freed only by a full collection (with 100 here, one came
-every few hours, and the RSS crept)."""
-
-
-def quiet_collector() -> None:
-    """Keep the garbage collector from stalling a key press.
-
-    Once the screen is built, its tens of thousands of long-lived objects are moved out of
-    the collector's sight (``gc.freeze``) and young collections run less often. Measured
-    with ``bench.key_latency`` (20,000 lines/s): the max key-to-frame time fell from ~90 ms
-    to ~37 ms, p99 from 43 to 36 ms. Process-wide, so only the screen's App does it.
-    """
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def room_actions_provider() -> type[Provider]:
@@ -181,7 +162,7 @@ class RoomApp(App[int]):
         otherwise all come before the presenter sees anything."""
         self._room_opening = True
         self.run_worker(self._hold_room(), name="room", exit_on_error=False)
-        self.call_after_refresh(quiet_collector)
+        self.call_after_refresh(start_schedule)
 
     async def _hold_room(self) -> None:
         """Enter the room on this loop, stay subscribed until asked to leave."""
@@ -352,6 +333,7 @@ class RoomApp(App[int]):
         base = self.base_screen()
         if self._exit or base is None or not base.is_attached:
             return
+        collect_on_tick(self._ticks)  # the last frames' garbage, before this one's work
         self.fold_inbox()
         self._ticks += 1
         self.refresh_view(slow=self._ticks % SLOW_EVERY == 0, timers=self._ticks % TIMER_EVERY == 2)
@@ -383,7 +365,7 @@ class RoomApp(App[int]):
                 screen.show(view)
             elif isinstance(screen, ZoomScreen):
                 screen.show(view, self.logs)
-        except NoMatches:  # the screen is being torn down (quitting)
+        except (NoMatches, NoScreen):  # the screen is being torn down (quitting)
             return
 
     def _replay_status(self) -> str:

@@ -53,6 +53,8 @@ class CueBar(RoomLines):
     """
 
     def show(self, view: RoomView) -> None:
+        if not self.is_attached:  # removed while the App closes: nothing to show on
+            return
         s = view.state
         sheet = s.cue_next is not None or bool(s.cues_fired or s.verdicts) or bool(s.gate)
         self.set_class(sheet and not self.screen.has_class("-tiny"), "-active")
