@@ -139,9 +139,12 @@ async def test_probes_tell_ready_not_ready_and_down(
         record_property("probe_detection_s", round(detected, 3))
         print(f"\nprobe saw the HTTP port die after {detected:.3f} s")
         assert detected < 1.5
-        # Throughput from /_status/vars: the fake counts 100 queries a second on c1.
-        # (rate between two readings 1 s apart; response-time jitter on a loaded box skews it)
-        assert probes.queries_per_s() == pytest.approx(100, rel=0.4)
+        # Throughput from /_status/vars: the fake counts 100 queries a second on c1. The
+        # rate is taken between two readings about 1 s apart, timed when each answer is
+        # read: on a loaded machine one late answer doubles or halves it (200.7 seen with
+        # the suite on two workers), so the bound is a factor of three either way.
+        rate = probes.queries_per_s()
+        assert rate is not None and 100 / 3 <= rate <= 300
         tg.cancel_scope.cancel()
     # One event per change, not one per probe.
     c1 = [
