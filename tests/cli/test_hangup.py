@@ -59,6 +59,9 @@ class PtyScreen:
     def __init__(self, argv: list[str], env: dict[str, str]) -> None:
         pid, fd = pty.fork()
         if pid == 0:  # the child: become the command
+            # with the hang-up a presenter's session has, whatever this test runs under
+            # (an ignored SIGHUP, as under nohup, would be inherited through exec)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
             os.execve(argv[0], argv, env)
         self.pid, self.fd = pid, fd
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
