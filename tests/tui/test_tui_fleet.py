@@ -6,19 +6,22 @@ terminal alone.
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from harness import ScriptedRoom, frozen_app
+from rich.segment import Segment
 from scenes import mid_show
 from textual.pilot import Pilot
+from textual.strip import Strip
 
 from engine import events as ev
 from tui.app import RoomApp
 from tui.screens.room import MIN_SIZE, RoomScreen, layout_for
 from tui.widgets.cloud_pane import CloudPane
 from tui.widgets.cloud_table import CloudTable
-from tui.widgets.lines import RoomLines
+from tui.widgets.lines import ELLIPSIS, RoomLines
 from tui.widgets.node_grid import NodeGrid
 
 pytestmark = pytest.mark.anyio
@@ -202,3 +205,32 @@ async def test_painted_rows_are_not_reference_cycles() -> None:
         strips = [s for w in app.screen.query(RoomLines) for s in w._strips.values()]
         assert len(strips) > 100
         assert not [s for s in strips if reaches_itself(s)]
+
+
+async def test_rows_cut_at_the_content_edge_stay_out_of_richs_split_cache() -> None:
+    """A changed row is cropped where the pane's content ends (its border is not dirty).
+    Rich splits a segment that is not all plain Latin through a cache of 16,384 entries,
+    even at its very end: every fitted log line of a flood took an entry (~7 MB)."""
+    room = ScriptedRoom(mid_show())
+    app = frozen_app(room)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        running = [c for c, s in app.state.clouds.items() if s.status == "running"]
+        pane = next(p for p in app.screen.query(CloudPane) if p.cloud == running[0])
+        width = pane.size.width
+        Segment._split_cells.cache_clear()
+        shown = set()
+        for n in range(200):
+            line = f"{n:08d} GET /v2.1/servers/{pane.cloud}-server-1 -> 200 " + "x" * width
+            room.publish(ev.LogLines(cloud=pane.cloud, lines=(line,), t=app.state.t))
+            app.fold_inbox()
+            app.refresh_view(slow=True)
+            pane.show(replace(app.view, tick=pane.index))  # the pane's turn to show its log
+            for y in range(len(pane._lines)):
+                row = pane.render_line(y)
+                if row.text.endswith(ELLIPSIS):
+                    shown.add(row.text)
+                in_border = Strip.join([Strip.blank(1), row, Strip.blank(1)])
+                assert in_border.crop(0, 1 + width).text == " " + row.text
+        assert len(shown) >= 200  # every new line was shown, cut to the width
+        assert Segment._split_cells.cache_info().currsize <= 4

@@ -29,13 +29,14 @@ if TYPE_CHECKING:
 Part = tuple[str, str]
 """Text and a Content style (theme variables allowed, e.g. ``"bold $node-dead"``)."""
 Line = tuple[Part, ...]
+ELLIPSIS = "…"
 
 
 def fit(text: str, width: int) -> str:
     """Cut ``text`` to ``width`` cells, marking the cut with an ellipsis."""
     if width <= 0:
         return ""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    return text if len(text) <= width else text[: max(0, width - 1)] + ELLIPSIS
 
 
 def line_len(line: Line) -> int:
@@ -56,6 +57,19 @@ def pad(line: Line, width: int) -> Line:
     if cells_left > 0:
         out.append((" " * cells_left, ""))
     return tuple(out)
+
+
+def _segments(text: str, style: RichStyle) -> tuple[Segment, ...]:
+    """A part as segments, a cut's ellipsis on its own.
+
+    The compositor crops a changed row at the content's edge, which is where a fitted
+    part ends. Rich splits a segment that is not all plain Latin through a cache of 16,384
+    entries (``Segment._split_cells``), even at its very end: every fitted log line of a
+    flood became an entry, ~7 MB filled over the first minutes. With the ellipsis apart,
+    the cut lands on ``"…"``, one entry per style."""
+    if len(text) > 1 and text.endswith(ELLIPSIS):
+        return Segment(text[:-1], style), Segment(ELLIPSIS, style)
+    return (Segment(text, style),)
 
 
 class RoomLines(Widget):
@@ -137,7 +151,12 @@ class RoomLines(Widget):
         if strip is None or self._base != self.visual_style:
             if len(self._strips) > 4 * max(8, len(self._lines)):
                 self._strips.clear()
-            segments = [Segment(visible(text), self._rich(style)) for text, style in line if text]
+            segments = [
+                segment
+                for text, style in line
+                if text
+                for segment in _segments(visible(text), self._rich(style))
+            ]
             # Not ``crop_extend``: on a strip already ``width`` long it caches the strip in
             # itself, a reference cycle only a full collection frees (rows that lived long
             # enough to reach the oldest generation piled up: the RSS creep under a flood).
