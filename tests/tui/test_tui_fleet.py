@@ -210,7 +210,7 @@ async def test_painted_rows_are_not_reference_cycles() -> None:
 async def test_rows_cut_at_the_content_edge_stay_out_of_richs_split_cache() -> None:
     """A changed row is cropped where the pane's content ends (its border is not dirty).
     Rich splits a segment that is not all plain Latin through a cache of 16,384 entries,
-    even at its very end: every fitted log line of a flood took an entry (~7 MB)."""
+    even at its very end: every fitted log line of a flood took an entry."""
     room = ScriptedRoom(mid_show())
     app = frozen_app(room)
     async with app.run_test(size=(160, 48)) as pilot:
