@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,15 @@ def isolated_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     state = tmp_path / "state"
     monkeypatch.setenv("CROSSROOM_STATE_DIR", str(state))
     yield state
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A state dir for a test that starts an engine: the engine's Unix socket has a path of
+    at most 107 bytes, and pytest's own temporary paths (a worker's more so) run longer."""
+    path = Path(tempfile.mkdtemp(prefix="xr-", dir="/tmp"))  # not $TMPDIR, which may be deep
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

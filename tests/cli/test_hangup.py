@@ -18,12 +18,10 @@ import os
 import pty
 import re
 import select
-import shutil
 import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import termios
 import time
 from collections.abc import Callable, Iterator
@@ -165,15 +163,13 @@ def step_events(run_dir: Path) -> int:
 
 
 @pytest.fixture
-def short_state_dir() -> Iterator[Path]:
-    """A Unix socket's path is at most 107 bytes: pytest's own tmp paths run longer."""
-    path = Path(tempfile.mkdtemp(prefix="xr-hup-"))
-    yield path
-    for run_dir in path.glob("runs/*"):  # a failed test leaves no engine behind either
+def short_state_dir(short_dir: Path) -> Iterator[Path]:
+    """``short_dir``, and a failed test leaves no engine behind either."""
+    yield short_dir
+    for run_dir in short_dir.glob("runs/*"):
         pid = engine_pid(run_dir)
         if pid is not None and alive(pid):
             os.kill(pid, signal.SIGKILL)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,13 +34,11 @@ GENEROUS_S = 120.0
 
 
 @pytest.fixture
-def show() -> Iterator[ShowAddress]:
-    base = Path(tempfile.mkdtemp(prefix="xr-stop-"))  # a socket path is at most 107 bytes
-    address = spawn_show(None, RoomOptions(speed=100.0, state_dir=base))
+def show(short_dir: Path) -> Iterator[ShowAddress]:
+    address = spawn_show(None, RoomOptions(speed=100.0, state_dir=short_dir))
     yield address
     with contextlib.suppress(ProcessLookupError):
         os.kill(address.pid, signal.SIGKILL)
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def crossroom(state: Path, *args: str) -> subprocess.CompletedProcess[str]:

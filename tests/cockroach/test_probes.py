@@ -138,7 +138,9 @@ async def test_probes_tell_ready_not_ready_and_down(
         detected = time.monotonic() - t0
         record_property("probe_detection_s", round(detected, 3))
         print(f"\nprobe saw the HTTP port die after {detected:.3f} s")
-        assert detected < 1.5
+        # Seen by the probe rounds that follow, not a speed target (``bench/`` times it):
+        # the next round, or the one after if the kill fell inside a round.
+        assert detected < 2 * probes.interval_s + probes.timeout_s
         # Throughput from /_status/vars: the fake counts 100 queries a second on c1. The
         # rate is taken between two readings about 1 s apart, timed when each answer is
         # read: on a loaded machine one late answer doubles or halves it (200.7 seen with

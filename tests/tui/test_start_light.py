@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,20 +91,18 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
-def test_crossroom_opens_the_screen_before_building_the_rehearsal() -> None:
+def test_crossroom_opens_the_screen_before_building_the_rehearsal(short_dir: Path) -> None:
     """The built-in fleet is built by the engine process; the screen's process checks the
     options and paints first (a demo file is still checked before the screen opens)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    # Short, whatever pytest's temporary root: the engine's socket path has 107 bytes.
-    with tempfile.TemporaryDirectory(prefix="xr-light-") as state:
-        out = subprocess.run(
-            [sys.executable, "-c", COMMAND_LINE, "--state-dir", state],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-            timeout=120,
-        )
+    out = subprocess.run(
+        [sys.executable, "-c", COMMAND_LINE, "--state-dir", str(short_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     loaded = out.stdout.strip().splitlines()[-1]
     for heavy in ("engine.events", "engine.state", "engine.config.model", "engine.sim.fleet"):

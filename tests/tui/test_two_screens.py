@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,15 +32,13 @@ GENEROUS_S = 60.0
 
 
 @pytest.fixture
-def show() -> Iterator[ShowAddress]:
-    """A rehearsal in its own engine process (a short state dir: a socket path is at most
-    107 bytes); killed afterwards if the test left it running."""
-    base = Path(tempfile.mkdtemp(prefix="xr-two-"))
-    address = spawn_show(None, RoomOptions(speed=100.0, state_dir=base))
+def show(short_dir: Path) -> Iterator[ShowAddress]:
+    """A rehearsal in its own engine process; killed afterwards if the test left it
+    running."""
+    address = spawn_show(None, RoomOptions(speed=100.0, state_dir=short_dir))
     yield address
     with contextlib.suppress(ProcessLookupError):
         os.kill(address.pid, signal.SIGKILL)
-    shutil.rmtree(base, ignore_errors=True)
 
 
 async def until(pilot: Pilot[Any], check: Callable[[], bool], what: str) -> None:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -87,12 +85,10 @@ class Show:
 
 
 @pytest.fixture
-def show() -> Iterator[Show]:
+def show(short_dir: Path) -> Iterator[Show]:
     """A rehearsal engine in its own process, started and provisioning, with a presenter
-    attached (a rehearsal stops when its last presenter leaves); stopped after.
-    Its state dir is short: a Unix socket path has room for about 100 bytes."""
-    state = Path(tempfile.mkdtemp(prefix="xr-web-", dir="/tmp"))
-    address = spawn_show(None, RoomOptions(state_dir=state, speed=20.0), orphan_grace_s=600)
+    attached (a rehearsal stops when its last presenter leaves); stopped after."""
+    address = spawn_show(None, RoomOptions(state_dir=short_dir, speed=20.0), orphan_grace_s=600)
     started = threading.Event()
     leave = threading.Event()
     failed: list[BaseException] = []
@@ -116,18 +112,17 @@ def show() -> Iterator[Show]:
     holder.start()
     try:
         assert started.wait(60) and not failed, failed
-        yield Show(address, state, leave)
+        yield Show(address, short_dir, leave)
     finally:
         leave.set()
         holder.join(60)
         subprocess.run(
-            [sys.executable, "-m", "tui", "stop", address.run_id, "--state-dir", str(state)],
+            [sys.executable, "-m", "tui", "stop", address.run_id, "--state-dir", str(short_dir)],
             capture_output=True,
             timeout=60,
         )
         with contextlib.suppress(ChildProcessError):
             os.waitpid(address.pid, 0)
-        shutil.rmtree(state, ignore_errors=True)
 
 
 @pytest.fixture
